@@ -1,0 +1,1 @@
+"""Model backends behind one small async interface: `Backend.complete(ModelRequest)`."""

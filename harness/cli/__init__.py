@@ -1,0 +1,1 @@
+"""The `sdi` command line: a thin layer over the library API."""

@@ -1,0 +1,1 @@
+"""Loading of user-written inputs: prompt versions, personas and suites."""

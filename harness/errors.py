@@ -1,0 +1,36 @@
+"""One error type for bad user input, so the CLI can print one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+class InputError(Exception):
+    """Bad input from the user: names the file and the field at fault."""
+
+    def __init__(self, path: str | Path | None, field: str | None, message: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.field:
+            where = f"{where}: {self.field}" if where else self.field
+        return f"{where}: {self.message}" if where else self.message
+
+
+def from_validation_error(path: str | Path, err: ValidationError, prefix: str = "") -> InputError:
+    """Turn pydantic's first complaint into an InputError naming the dotted field path."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or None)
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    return InputError(path, field, msg)
