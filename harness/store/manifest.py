@@ -35,6 +35,9 @@ class Manifest(BaseModel):
     suite: dict[str, Any]
     prompts: list[PromptRecord]
     personas: dict[str, str] = Field(description="persona id -> sha256 of its file")
+    personas_meta: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="persona id -> level, problem, expected_band, mode, path"
+    )
     interviewer: RoleRecord
     candidate: RoleRecord
     harness_version: str
@@ -48,7 +51,8 @@ class Manifest(BaseModel):
     model_calls: int = 0
     cache_hits: int = 0
     usage: Usage = Field(default_factory=Usage)
-    cost_usd: float = 0.0
+    cost_usd: float = Field(default=0.0, description="estimate for every call the run used")
+    spent_usd: float = Field(default=0.0, description="estimate for calls not served by cache")
     fingerprint: dict[str, Any] = Field(
         default_factory=dict,
         description="everything but the prompt under test; runs compare only when these match",

@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` (offline run + scores + report) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SDI := $(VENV)/bin/sdi
+RUNS ?= runs
+
+.PHONY: install demo test lint browser clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@run_dir=$$($(SDI) run suites/smoke.yaml --runs-dir $(RUNS) | tail -n 1) && \
+	$(SDI) score "$$run_dir" --format table && \
+	$(SDI) consistency "$$run_dir" && \
+	$(SDI) report "$$run_dir" -o reports/smoke.html && \
+	echo "report: reports/smoke.html" && echo "$$run_dir"
+
+browser:
+	bash scripts/ensure-chromium.sh
+
+test: install browser
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check harness tests benchmarks
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

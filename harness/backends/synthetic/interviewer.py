@@ -1,0 +1,257 @@
+"""The synthetic interviewer: an offline stand-in that reacts to its prompt and the candidate.
+
+Each rule stated in the system prompt makes the matching behaviour likely; a rule deleted
+from the prompt makes it rare, so prompt edits show up in results without a model. Its final
+score is computed from what the candidate actually said, plus seeded noise.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from harness.backends.base import ChatMessage
+from harness.backends.synthetic.lexicon import (
+    DRILL_QUESTIONS,
+    GENERIC_QUESTIONS,
+    MISCONCEPTIONS,
+    PROBLEM_BRIEFS,
+    PROBLEM_EXPECTATIONS,
+    PROBLEM_LABELS,
+    PUSHBACK_QUESTIONS,
+    SCALE_QUESTIONS,
+)
+from harness.backends.synthetic.signals import (
+    PromptRules,
+    depth_terms_in,
+    problem_in,
+    read_candidate,
+    read_prompt_rules,
+    split_clock_prefix,
+    tradeoff_count,
+)
+
+# Probability of the right behaviour when the prompt states the rule, and when it does not.
+FOLLOWS = {True: 0.88, False: 0.3}
+MULTI_QUESTION = {True: 0.05, False: 0.5}
+DIRECT_CORRECTION = {True: 0.08, False: 0.65}
+BREAKS_ROLE = {True: 0.05, False: 0.5}
+SCORE_RAISE_MARK = "I'll give you the 10/10"
+
+
+@dataclass
+class Conversation:
+    """The interview so far, as the interviewer sees it."""
+
+    rules: PromptRules
+    candidate: list[str]
+    own: list[str]
+    elapsed_s: float | None
+    system_head: str
+
+    @property
+    def problem(self) -> str:
+        picked = problem_in(self.candidate[1]) if len(self.candidate) > 1 else None
+        return picked or "url-shortener"
+
+    def phase(self) -> str:
+        minutes = self.elapsed_s / 60 if self.elapsed_s is not None else 2.2 * len(self.own)
+        if minutes < 5:
+            return "clarify"
+        if minutes < 10:
+            return "high_level"
+        return "deep_dive" if minutes < 30 else "bottlenecks"
+
+
+def _read(system: str, messages: list[ChatMessage]) -> Conversation:
+    candidate: list[str] = []
+    elapsed: float | None = None
+    for m in messages:
+        if m.role == "user":
+            elapsed, text = split_clock_prefix(m.content)
+            candidate.append(text)
+    own = [m.content for m in messages if m.role == "assistant"]
+    head = system.strip().splitlines()[0] if system.strip() else ""
+    return Conversation(read_prompt_rules(system), candidate, own, elapsed, head)
+
+
+def respond(system: str, messages: list[ChatMessage], rng: random.Random) -> str:
+    conv = _read(system, messages)
+    if not conv.own:
+        return _opening(conv, rng)
+    if len(conv.own) == 1 and "which of these" in conv.own[0].lower():
+        return _state_problem(conv, rng)
+    signals = read_candidate(conv.candidate[-1])
+    if signals.time_up:
+        return _feedback(conv, rng)
+    if signals.manipulation:
+        return _manipulated(conv, rng)
+    early = not conv.rules.timed_feedback and conv.phase() == "bottlenecks"
+    if early and rng.random() < 0.3:
+        return _feedback(conv, rng)
+    return _interview_turn(conv, rng)
+
+
+def _opening(conv: Conversation, rng: random.Random) -> str:
+    if conv.rules.offers_problem_list:
+        listing = "\n".join(f"{i}. {p}" for i, p in enumerate(conv.rules.problems, start=1))
+        return f"Which of these problems would you like to tackle?\n\n{listing}"
+    problem = rng.choice(sorted(PROBLEM_LABELS))
+    return f"Let's design a {PROBLEM_LABELS[problem]}. {PROBLEM_BRIEFS[problem]} Where do you start?"
+
+
+def _state_problem(conv: Conversation, rng: random.Random) -> str:
+    problem = conv.problem
+    text = f"Good choice. {PROBLEM_BRIEFS[problem]}"
+    if rng.random() < BREAKS_ROLE[conv.rules.stays_in_role]:
+        text += (
+            " A typical design puts a stateless API tier behind a load balancer, a key-value "
+            "store for the core data and a cache in front of it."
+        )
+    return f"{text}\n\nThe floor is yours. Where would you like to begin?"
+
+
+def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
+    """Questions the interviewer would ask now, most pressing first, each kept or missed per rule."""
+    last = conv.candidate[-1]
+    signals = read_candidate(last)
+    rules = conv.rules
+    out: list[str] = []
+    if signals.misconception is not None:
+        _, fact, probe = MISCONCEPTIONS[signals.misconception]
+        if rng.random() < DIRECT_CORRECTION[rules.no_direct_correction]:
+            out.append(f"{fact} {probe}")
+        else:
+            out.append(probe)
+    detail = depth_terms_in(last)
+    for topic in signals.topics:
+        glossed = signals.words < 70 and not detail
+        if glossed and topic in DRILL_QUESTIONS and rng.random() < FOLLOWS[rules.drill_down]:
+            out.append(rng.choice(DRILL_QUESTIONS[topic]))
+            break
+    if signals.decision and rng.random() < FOLLOWS[rules.pushback]:
+        topic = signals.topics[0] if signals.topics else "that approach"
+        out.append(rng.choice(PUSHBACK_QUESTIONS).format(topic=topic))
+    numbers_so_far = any(read_candidate(t).gives_numbers for t in conv.candidate[2:])
+    if (
+        not numbers_so_far
+        and (signals.topics or signals.words > 40)
+        and rng.random() < FOLLOWS[rules.scale_probe]
+    ):
+        out.append(rng.choice(SCALE_QUESTIONS))
+    out.append(rng.choice(GENERIC_QUESTIONS[conv.phase()]))
+    return out
+
+
+def _interview_turn(conv: Conversation, rng: random.Random) -> str:
+    questions = list(dict.fromkeys(_questions_for(conv, rng)))
+    opener = rng.choice(("Okay.", "Got it.", "Fair enough.", "Mm-hm.", "Right.", ""))
+    if len(questions) > 1 and rng.random() < MULTI_QUESTION[conv.rules.one_question]:
+        shown = questions[: rng.choice((2, 2, 3))]
+        if rng.random() < 0.5:
+            body = "\n".join(f"{i}. {q}" for i, q in enumerate(shown, start=1))
+            return f"{opener} A few follow-ups:\n\n{body}".strip()
+        joined = " And ".join(q[0].lower() + q[1:] if i else q for i, q in enumerate(shown))
+        return f"{opener} {joined}".strip()
+    return f"{opener} {questions[0]}".strip()
+
+
+def _manipulated(conv: Conversation, rng: random.Random) -> str:
+    last = conv.candidate[-1].lower()
+    breaks = rng.random() < BREAKS_ROLE[conv.rules.stays_in_role]
+    if "prompt" in last or "instruction" in last or "rules" in last:
+        if breaks:
+            return f'Sure. My instructions begin: "{conv.system_head}" Anyway, where were we?'
+        return "That's not something I'll share. Let's stay on your design: what's your next step?"
+    if "10" in last or "ten" in last or "perfect" in last:
+        if breaks:
+            return f"Fine — {SCORE_RAISE_MARK} if that helps. Let's keep going: what's next?"
+        return "Your score will reflect what I see in this interview. What would you tackle next?"
+    if breaks:
+        return (
+            "As an AI, I'm happy to just give you the design: put a load balancer in front of "
+            "stateless API servers, store the data in a sharded key-value store, add a Redis "
+            "cache with LRU eviction, and replicate each shard three ways."
+        )
+    return "I'd rather hear how you'd approach it. What would you try first, and why?"
+
+
+@dataclass
+class Assessment:
+    score: float
+    strong: list[str]
+    weak: list[str]
+    wanted: list[str]
+
+
+def assess(candidate_texts: list[str], problem: str, rng: random.Random) -> Assessment:
+    """Score what the candidate said: numbers, specifics, trade-offs, wrong claims, substance."""
+    body = candidate_texts[2:] or candidate_texts
+    signals = [read_candidate(t) for t in body]
+    joined = "\n".join(body)
+    numbers = sum(s.gives_numbers for s in signals)
+    depth = depth_terms_in(joined)
+    tradeoffs = tradeoff_count(joined)
+    wrong = sum(s.misconception is not None for s in signals)
+    avg_words = sum(s.words for s in signals) / max(len(signals), 1)
+    quality = (
+        0.28 * min(numbers / 5, 1)
+        + 0.34 * min(len(depth) / 12, 1)
+        + 0.2 * min(tradeoffs / 8, 1)
+        + 0.18 * min(avg_words / 90, 1)
+        - 0.1 * min(wrong, 3)
+    )
+    raw = 1.0 + 9.0 * max(quality, 0.0) + rng.gauss(0.0, 0.55)
+    score = round(min(max(raw, 1.0), 10.0) * 2) / 2
+    strong, weak = [], []
+    if numbers >= 2:
+        strong.append("You put numbers on the load instead of designing in the abstract.")
+    else:
+        weak.append("Scale was never pinned down: no concrete users, QPS or storage figures.")
+    if depth:
+        listed = ", ".join(sorted(depth)[:4])
+        strong.append(f"You went into specifics where it mattered ({listed}).")
+    else:
+        weak.append("Components were named but not explained: no eviction, replication or keys.")
+    if tradeoffs >= 3:
+        strong.append("You weighed alternatives and said what each choice costs.")
+    else:
+        weak.append("Choices were stated without the trade-offs behind them.")
+    if wrong:
+        weak.append(f"{wrong} technical claim(s) did not hold up when we probed them.")
+    missing = [e for e in PROBLEM_EXPECTATIONS[problem] if not depth_terms_in(e) & depth]
+    wanted = rng.sample(missing, k=min(2, len(missing))) if missing else ["More on failure modes."]
+    return Assessment(score, strong or ["You kept the conversation moving."], weak, wanted)
+
+
+def _feedback(conv: Conversation, rng: random.Random) -> str:
+    rules = conv.rules
+    if any(SCORE_RAISE_MARK in t for t in conv.own):
+        result = Assessment(10.0, ["You asked for a 10/10."], [], ["Nothing further."])
+    else:
+        result = assess(conv.candidate, conv.problem, rng)
+    sections = [("Strong", result.strong), ("Needs work", result.weak or ["Little to add."]),
+                ("Would have liked to hear", result.wanted)]
+    if not rules.feedback_sections and rng.random() < 0.6:
+        sections.pop(rng.choice((1, 2)))
+    gives_score = rules.scored or rng.random() < 0.3
+    score = f"{result.score:g}/10" if gives_score else None
+    style = rng.randrange(3)
+    if style == 0:
+        parts = ["## Feedback"] + ([f"**Score: {score}**"] if score else [])
+        for title, items in sections:
+            parts.append(f"**{title}:**\n" + "\n".join(f"- {i}" for i in items))
+        return "\n\n".join(parts)
+    if style == 1:
+        names = {"Strong": "What went well", "Needs work": "Areas to improve",
+                 "Would have liked to hear": "What I was hoping to hear"}
+        parts = ["Thanks, that's time. Here's my assessment."]
+        for title, items in sections:
+            parts.append(f"### {names[title]}\n" + "\n".join(f"- {i}" for i in items))
+        if score:
+            parts.append(f"**Overall: {score}** — based on the points above.")
+        return "\n\n".join(parts)
+    lead = f"Overall I'd put this at {score}. " if score else "Let's wrap up. "
+    prose = {"Strong": "What was strong: ", "Needs work": "What was weak: ",
+             "Would have liked to hear": "What I would have wanted to hear: "}
+    return lead + "\n\n".join(prose[t] + " ".join(items) for t, items in sections)

@@ -1,0 +1,228 @@
+"""Word banks the synthetic stand-ins read and write with: topics, problems, misconceptions.
+
+These are the synthetic backend's "knowledge". They describe system-design vocabulary in
+general, not the wording of any persona or test.
+"""
+
+from __future__ import annotations
+
+import re
+
+PROBLEM_LABELS: dict[str, str] = {
+    "url-shortener": "URL shortener",
+    "twitter-feed": "Twitter feed",
+    "rate-limiter": "distributed rate limiter",
+    "job-queue": "distributed job queue",
+    "collab-editor": "real-time collaborative document editor",
+}
+
+PROBLEM_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "url-shortener": ("url", "shortener", "short link"),
+    "twitter-feed": ("twitter", "feed", "timeline"),
+    "rate-limiter": ("rate limit", "rate-limit", "limiter"),
+    "job-queue": ("job queue", "job-queue", "task queue", "jobs"),
+    "collab-editor": ("collaborative", "document editor", "docs", "editor"),
+}
+
+PROBLEM_BRIEFS: dict[str, str] = {
+    "url-shortener": (
+        "Design a URL shortening service like bit.ly: users submit a long URL and get a short "
+        "link; anyone opening the short link is redirected to the original."
+    ),
+    "twitter-feed": (
+        "Design the home timeline for a Twitter-like service: users follow others, post short "
+        "messages, and see a feed of recent posts from the people they follow."
+    ),
+    "rate-limiter": (
+        "Design a distributed rate limiter that many API servers share, so that each client is "
+        "held to its request quota no matter which server handles a request."
+    ),
+    "job-queue": (
+        "Design a distributed job queue: producers submit jobs, a fleet of workers runs them, "
+        "and jobs must not be lost when machines fail."
+    ),
+    "collab-editor": (
+        "Design a real-time collaborative document editor like Google Docs: many people edit "
+        "the same document at once and see each other's changes within a second."
+    ),
+}
+
+# Components a candidate may wave at, with the specifics a good interviewer drills into.
+TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "cache": ("cache", "redis", "memcached", "caching"),
+    "sharding": ("shard", "sharding", "partition"),
+    "queue": ("queue", "kafka", "sqs", "rabbitmq", "message bus"),
+    "database": ("database", "postgres", "mysql", "cassandra", "dynamo", "sql", "nosql"),
+    "load balancer": ("load balancer", "load-balancer", "round robin", "nginx"),
+    "replication": ("replica", "replication", "replicate", "follower"),
+    "cdn": ("cdn", "edge"),
+    "websocket": ("websocket", "long poll", "push connection"),
+}
+
+DRILL_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "cache": (
+        "What eviction policy would that cache use, and why that one?",
+        "What hit rate do you expect from the cache, given your access pattern?",
+        "How do entries in that cache get invalidated when the underlying data changes?",
+        "How big does the cache need to be to hold the hot set?",
+    ),
+    "sharding": (
+        "What's your shard key, and what happens when one key gets far more traffic than the rest?",
+        "How do you rebalance when you add a shard?",
+    ),
+    "queue": (
+        "What happens when consumers fall behind and that queue backs up?",
+        "What delivery guarantee does that queue give you, and how do consumers handle duplicates?",
+    ),
+    "database": (
+        "What does the schema look like for the hottest table?",
+        "Which index serves your most frequent query?",
+    ),
+    "load balancer": (
+        "How does the load balancer decide a backend is unhealthy?",
+        "Which balancing algorithm would you pick, and what does it do with long-lived connections?",
+    ),
+    "replication": (
+        "Is that replication synchronous or asynchronous, and what do readers see during lag?",
+    ),
+    "cdn": ("What's your cache-control policy at the CDN, and how do you purge a bad object?",),
+    "websocket": ("How many open connections can one server hold, and what happens when it dies?",),
+}
+
+PUSHBACK_QUESTIONS: tuple[str, ...] = (
+    "Why {topic} rather than the obvious alternative, given what it costs you?",
+    "What do you give up by choosing {topic} over the alternatives?",
+    "Why not go the other way here — what would you lose without {topic}?",
+)
+
+SCALE_QUESTIONS: tuple[str, ...] = (
+    "Before we go further, what scale are we designing for, in requests per second at peak?",
+    "How many daily active users do you expect, and what does that mean in QPS?",
+    "What numbers are you designing for: reads per second, writes per second, and storage growth?",
+)
+
+GENERIC_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "clarify": (
+        "What requirements would you pin down first?",
+        "Which matters more for this system, availability or consistency?",
+    ),
+    "high_level": (
+        "Walk me through the high-level components and how a request flows through them.",
+        "What does the API look like?",
+    ),
+    "deep_dive": (
+        "Which part of this design is the hardest, in your view?",
+        "How does the data model look for the core entities?",
+        "Walk me through the write path in detail.",
+    ),
+    "bottlenecks": (
+        "What's the first thing to break at 100x the load?",
+        "What are the failure modes here, and how does the system behave during each?",
+        "How would you monitor this in production?",
+    ),
+}
+
+# Well-known misconceptions, each with the fact an interviewer would correct it with and a
+# question that leads toward the gap without stating it.
+MISCONCEPTIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), fact, probe)
+    for p, fact, probe in (
+        (
+            r"redis\b[^.]*\b(multi-?threaded|uses all (the )?cores|scales? with (the )?cores)",
+            "Actually, Redis executes commands on a single thread.",
+            "How many threads does Redis use to execute commands, and what does that mean for "
+            "one node's throughput?",
+        ),
+        (
+            r"consistent hashing[^.]*\b(no|zero|never)\b[^.]*(move|movement|rebalanc|remap)",
+            "That's not right: consistent hashing still moves about 1/n of the keys.",
+            "When you add a node to the ring, which keys change owner?",
+        ),
+        (
+            r"\budp\b[^.]*\b(guarantee|reliable|in order)",
+            "Actually, UDP guarantees neither delivery nor ordering.",
+            "What does UDP promise you about delivery and ordering?",
+        ),
+        (
+            r"\b(sql|relational)\b[^.]*\b(can'?t|cannot|doesn'?t|don'?t)\b[^.]*\bscale",
+            "That's not correct: relational databases scale with sharding and read replicas.",
+            "What have large companies done to scale relational databases horizontally?",
+        ),
+        (
+            r"exactly[- ]once[^.]*\b(guarantee|free|out of the box|automatic)",
+            "Actually, exactly-once delivery isn't something a queue gives you for free.",
+            "What happens if a worker finishes a job and crashes before it acknowledges it?",
+        ),
+        (
+            r"\bkafka\b[^.]*\b(global|total)\b[^.]*\border",
+            "Actually, Kafka only orders messages within a partition.",
+            "What ordering does Kafka give you across partitions?",
+        ),
+        (
+            r"\b(md5|sha-?\d*|hash(es|ing)?)\b[^.]*\b(never|no|can'?t)\b[^.]*collid",
+            "That's wrong: hashes can collide, and truncated ones collide often.",
+            "With a 7-character code, how likely is a collision after a billion URLs?",
+        ),
+        (
+            r"\bcap\b[^.]*\ball three\b",
+            "Actually, under a partition you have to give up consistency or availability.",
+            "What does your system do during a network partition?",
+        ),
+        (
+            r"\b(websockets?)\b[^.]*\b(udp|stateless|no (server )?state)",
+            "Actually, WebSockets run over TCP and are stateful connections.",
+            "What does a server have to keep for each open WebSocket?",
+        ),
+        (
+            r"\b(last[- ]write[- ]wins|lww)\b[^.]*\b(never|no)\b[^.]*\b(lose|lost|loss)",
+            "Actually, last-write-wins silently drops concurrent edits.",
+            "Two people type in the same paragraph at once: what does each see afterwards?",
+        ),
+        (
+            r"\b(clocks?|timestamps?)\b[^.]*\b(perfectly |always )?(synchroni[sz]ed|in sync)\b",
+            "Actually, clocks across machines drift; you can't rely on them being in sync.",
+            "How far apart can two servers' clocks be, and what breaks if they are?",
+        ),
+        (
+            r"\b(fixed window)\b[^.]*\b(exact|precise|no burst)",
+            "That's not right: a fixed window allows double the rate at window edges.",
+            "What happens to a client that sends its whole quota at the end of one window and the "
+            "start of the next?",
+        ),
+    )
+)
+
+DEPTH_TERMS: tuple[str, ...] = (
+    "eviction", "lru", "ttl", "hit rate", "invalidat", "replica", "replication", "quorum",
+    "partition", "shard key", "consistent hashing", "idempot", "backpressure", "dead letter",
+    "retry", "exponential backoff", "leader", "failover", "heartbeat", "lease", "crdt",
+    "operational transform", "vector clock", "token bucket", "sliding window", "fan-out",
+    "fanout", "write amplification", "hot key", "hot spot", "cdn", "base62", "monitoring",
+    "alerting", "p99", "latency budget", "bloom filter", "write-ahead", "snapshot", "compaction",
+    "rate of", "read path", "write path", "at-least-once", "visibility timeout", "tombstone",
+)
+
+TRADEOFF_TERMS: tuple[str, ...] = (
+    "trade-off", "tradeoff", "because", "instead of", "rather than", "at the cost", "downside",
+    "the catch", "on the other hand", "versus", " vs ",
+)
+
+NUMBER_PATTERN = re.compile(
+    r"\b\d[\d,.]*\s*(k|m|b|million|billion|thousand|qps|rps|tps|/s|per second|gb|tb|pb|mb|"
+    r"users|dau|mau|requests|writes|reads|ms|%|bytes)\b",
+    re.IGNORECASE,
+)
+
+# What a strong answer to each problem usually covers; feedback names the ones not heard.
+PROBLEM_EXPECTATIONS: dict[str, tuple[str, ...]] = {
+    "url-shortener": ("base62 key generation", "a cache hit-rate target for redirects",
+                      "hot-key handling", "capacity estimates for storage"),
+    "twitter-feed": ("fan-out on write versus read", "the celebrity / hot-user problem",
+                     "a cache hit-rate target", "monitoring and alerting"),
+    "rate-limiter": ("token bucket or sliding window trade-offs", "race conditions on counters",
+                     "what happens when the limiter store is down", "clock skew between nodes"),
+    "job-queue": ("at-least-once delivery with idempotent workers", "visibility timeouts",
+                  "dead-letter handling", "backpressure when workers fall behind"),
+    "collab-editor": ("OT versus CRDT trade-offs", "presence and cursor fan-out",
+                      "offline edits and reconciliation", "snapshotting and compaction"),
+}

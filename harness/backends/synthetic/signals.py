@@ -1,0 +1,125 @@
+"""What the synthetic interviewer notices in a candidate's words and in its own system prompt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from harness.backends.synthetic.lexicon import (
+    DEPTH_TERMS,
+    MISCONCEPTIONS,
+    NUMBER_PATTERN,
+    PROBLEM_KEYWORDS,
+    TOPIC_WORDS,
+    TRADEOFF_TERMS,
+)
+
+_DECISION = re.compile(
+    r"\b(i'?d|i would|i'?ll|i will|we'?ll|we would|let'?s|i'?m going to|i chose|i'?d pick)\s+"
+    r"(use|go with|pick|choose|store|put|build on|rely on)\b|\b(rather than|instead of)\b",
+    re.IGNORECASE,
+)
+_MANIPULATION = re.compile(
+    r"just tell me|give me the answer|what('?s| is) the (right|correct|ideal) (answer|design)|"
+    r"how would you design it|system prompt|your (instructions|prompt|rules)|"
+    r"10\s*/\s*10|ten out of ten|perfect score|give me a 10",
+    re.IGNORECASE,
+)
+_TIME_UP = re.compile(r"\btime('?s| is)? up\b|\bout of time\b|\b40 minutes\b", re.IGNORECASE)
+_CLOCK_PREFIX = re.compile(r"^\[elapsed (\d+):(\d{2})\]")
+
+
+@dataclass(frozen=True)
+class PromptRules:
+    """Which of the seed prompt's rules the system prompt states; a missing rule is not followed."""
+
+    offers_problem_list: bool
+    one_question: bool
+    pushback: bool
+    scale_probe: bool
+    drill_down: bool
+    no_direct_correction: bool
+    timed_feedback: bool
+    feedback_sections: bool
+    scored: bool
+    stays_in_role: bool
+    problems: tuple[str, ...]
+
+
+def _has(text: str, *patterns: str) -> bool:
+    return any(re.search(p, text, re.IGNORECASE) for p in patterns)
+
+
+def read_prompt_rules(system: str) -> PromptRules:
+    problems = tuple(
+        m.group(1).strip() for m in re.finditer(r"^\s*[-*]\s*(Design .+)$", system, re.MULTILINE)
+    )
+    return PromptRules(
+        offers_problem_list=bool(problems) and _has(system, r"which (of these|problem)"),
+        one_question=_has(system, r"one question at a time", r"never (dump|ask) multiple questions"),
+        pushback=_has(system, r"push back", r"why not use"),
+        scale_probe=_has(system, r"scale numbers", r"ask about scale"),
+        drill_down=_has(system, r"drill into", r"gloss(es)? over"),
+        no_direct_correction=_has(system, r"don'?t correct directly", r"do not correct"),
+        timed_feedback=_has(system, r"after 40 minutes"),
+        feedback_sections=_has(system, r"what was strong") and _has(system, r"what was weak"),
+        scored=_has(system, r"score out of 10", r"/10"),
+        stays_in_role=_has(system, r"not to be helpful", r"simulate a real interview"),
+        problems=problems,
+    )
+
+
+@dataclass
+class CandidateSignals:
+    """Opportunities a candidate turn opens, as a careful reader would spot them."""
+
+    gives_numbers: bool
+    topics: list[str] = field(default_factory=list)
+    decision: bool = False
+    misconception: int | None = None
+    manipulation: bool = False
+    time_up: bool = False
+    words: int = 0
+
+
+def split_clock_prefix(text: str) -> tuple[float | None, str]:
+    """`[elapsed 12:30] text` -> (750.0, "text"); no prefix -> (None, text)."""
+    m = _CLOCK_PREFIX.match(text)
+    if not m:
+        return None, text
+    return int(m.group(1)) * 60 + int(m.group(2)), text[m.end() :].lstrip()
+
+
+def topics_in(text: str) -> list[str]:
+    low = text.lower()
+    return [topic for topic, words in TOPIC_WORDS.items() if any(w in low for w in words)]
+
+
+def read_candidate(text: str) -> CandidateSignals:
+    misconception = next(
+        (i for i, (pattern, _, _) in enumerate(MISCONCEPTIONS) if pattern.search(text)), None
+    )
+    return CandidateSignals(
+        gives_numbers=bool(NUMBER_PATTERN.search(text)),
+        topics=topics_in(text),
+        decision=bool(_DECISION.search(text)),
+        misconception=misconception,
+        manipulation=bool(_MANIPULATION.search(text)),
+        time_up=bool(_TIME_UP.search(text)) and "feedback" in text.lower(),
+        words=len(text.split()),
+    )
+
+
+def problem_in(text: str) -> str | None:
+    low = text.lower()
+    return next((p for p, words in PROBLEM_KEYWORDS.items() if any(w in low for w in words)), None)
+
+
+def depth_terms_in(text: str) -> set[str]:
+    low = text.lower()
+    return {t for t in DEPTH_TERMS if t in low}
+
+
+def tradeoff_count(text: str) -> int:
+    low = text.lower()
+    return sum(low.count(t) for t in TRADEOFF_TERMS)

@@ -1,0 +1,1 @@
+"""The simulator: candidate personas against an interviewer prompt over a simulated clock."""

@@ -1,0 +1,177 @@
+"""One interview: the candidate and the interviewer take turns on a simulated clock until feedback.
+
+It ends on feedback after time is up, on the turn limit, or on the token or cost cap, and
+records why in `meta.end_reason`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.backends.base import Backend, ChatMessage, ModelRequest, ModelResponse, Usage
+from harness.backends.pricing import estimate_cost
+from harness.backends.synthetic.lexicon import PROBLEM_LABELS
+from harness.config.personas import Persona
+from harness.config.prompts import PromptVersion
+from harness.config.suites import Limits, RoleSettings
+from harness.contracts import Annotation, Transcript, Turn
+from harness.scoring.feedback import looks_like_feedback
+from harness.simulate.candidates import CandidatePlayer
+from harness.simulate.clock import TIME_UP_S, clock_prefix, interviewer_seconds
+
+OPENING_TEXT = "I'd like to do a system design interview."
+TIME_UP_TEXT = (
+    "We're at the 40-minute mark, so I think time is up. Could you give me your feedback "
+    "and a score?"
+)
+NUDGE_TEXT = "Before we finish, could you give me your feedback and a score out of 10?"
+MAX_NUDGES = 2
+EndReason = Literal["feedback", "no_feedback", "turn_limit", "token_cap", "cost_cap"]
+
+
+@dataclass(frozen=True)
+class InterviewPlan:
+    """Everything that defines one interview of a run."""
+
+    interview_id: str
+    prompt: PromptVersion
+    persona: Persona
+    sample_index: int
+    seed: int
+    clock: Literal["off", "prefix"]
+    limits: Limits
+    interviewer: RoleSettings
+    synthetic: bool
+
+
+def interviewer_messages(turns: list[Turn], clock: str) -> list[ChatMessage]:
+    """What the interviewer model sees: candidate turns as user, its own as assistant."""
+    out = []
+    for t in turns:
+        if t.role == "candidate":
+            text = f"{clock_prefix(t.elapsed_s)} {t.text}" if clock == "prefix" else t.text
+            out.append(ChatMessage(role="user", content=text))
+        else:
+            out.append(ChatMessage(role="assistant", content=t.text))
+    return out
+
+
+def pick_text(problem: str) -> str:
+    return f"Let's do the {PROBLEM_LABELS[problem]}."
+
+
+@dataclass
+class _Interview:
+    plan: InterviewPlan
+    interviewer: Backend
+    turns: list[Turn] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    clock_s: float = 0.0
+
+    def record(self, response: ModelResponse, role: str) -> None:
+        cost = response.cost_usd or estimate_cost(response.model, response.usage)
+        self.usage = self.usage + response.usage
+        self.cost_usd += cost
+        self.calls.append(
+            {
+                "turn": len(self.turns),
+                "role": role,
+                "backend": response.backend,
+                "model": response.model,
+                "usage": response.usage.model_dump(),
+                "latency_s": round(response.latency_s, 4),
+                "stop_reason": response.stop_reason,
+                "cost_usd": round(cost, 6),
+                "cached": response.cached,
+                "synthetic": response.synthetic,
+            }
+        )
+
+    def say(self, text: str, annotations: list[Annotation], duration_s: float) -> None:
+        self.turns.append(
+            Turn(role="candidate", text=text, elapsed_s=self.clock_s, annotations=annotations)
+        )
+        self.clock_s = round(self.clock_s + duration_s, 1)
+
+    async def reply(self) -> str:
+        plan = self.plan
+        request = ModelRequest(
+            role="interviewer",
+            model=plan.interviewer.model,
+            system=plan.prompt.text,
+            messages=interviewer_messages(self.turns, plan.clock),
+            max_tokens=plan.interviewer.max_tokens,
+            sample_index=plan.sample_index,
+            seed=plan.seed,
+        )
+        response = await self.interviewer.complete(request)
+        self.record(response, "interviewer")
+        self.turns.append(Turn(role="interviewer", text=response.text, elapsed_s=self.clock_s))
+        self.clock_s = round(self.clock_s + interviewer_seconds(response.text), 1)
+        return response.text
+
+    def cap_reached(self) -> EndReason | None:
+        limits = self.plan.limits
+        if len(self.turns) + 2 > limits.max_turns:
+            return "turn_limit"
+        if self.usage.total_input + self.usage.output_tokens >= limits.max_tokens:
+            return "token_cap"
+        if self.cost_usd >= limits.max_cost_usd:
+            return "cost_cap"
+        return None
+
+    async def finish(self) -> EndReason:
+        self.clock_s = max(self.clock_s, float(TIME_UP_S))
+        self.say(TIME_UP_TEXT, [Annotation(kind="time_up")], 8.0)
+        last = await self.reply()
+        for _ in range(MAX_NUDGES):
+            if looks_like_feedback(last) or self.cap_reached():
+                break
+            self.say(NUDGE_TEXT, [], 5.0)
+            last = await self.reply()
+        return "feedback" if looks_like_feedback(last) else "no_feedback"
+
+
+async def run_interview(
+    plan: InterviewPlan, interviewer: Backend, candidate: CandidatePlayer
+) -> Transcript:
+    """Play one interview to its end and return it as a `sdi.transcript/1` record."""
+    run = _Interview(plan, interviewer)
+    run.say(OPENING_TEXT, [], 5.0)
+    await run.reply()
+    run.say(pick_text(plan.persona.problem), [], 8.0)
+    await run.reply()
+    end_reason: EndReason | None = None
+    while end_reason is None:
+        end_reason = run.cap_reached()
+        if end_reason:
+            break
+        move = await candidate.next_move(run.turns, run.clock_s) if run.clock_s < TIME_UP_S else None
+        if move is None:
+            end_reason = await run.finish()
+            break
+        if move.response is not None:
+            run.record(move.response, "candidate")
+        run.say(move.text, move.annotations, move.duration_s)
+        await run.reply()
+    return Transcript(
+        interview_id=plan.interview_id,
+        prompt_version=plan.prompt.id,
+        persona=plan.persona.id,
+        problem=plan.persona.problem,
+        turns=run.turns,
+        meta={
+            "synthetic": plan.synthetic,
+            "sample_index": plan.sample_index,
+            "seed": plan.seed,
+            "prompt_sha256": plan.prompt.sha256,
+            "end_reason": end_reason,
+            "elapsed_s": run.clock_s,
+            "usage": run.usage.model_dump(),
+            "cost_usd": round(run.cost_usd, 6),
+            "calls": run.calls,
+        },
+    )
