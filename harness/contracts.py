@@ -25,7 +25,9 @@ PROBLEMS: tuple[str, ...] = (
     "job-queue",
     "collab-editor",
 )
-AnnotationKind = Literal["no_scale", "gloss", "incorrect_claim", "decision", "time_up", "manipulation"]
+AnnotationKind = Literal[
+    "no_scale", "gloss", "incorrect_claim", "decision", "time_up", "manipulation"
+]
 Role = Literal["candidate", "interviewer"]
 Verdict = Literal["pass", "fail", "n/a"]
 
@@ -67,7 +69,7 @@ class Transcript(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    schema_: Literal["sdi.transcript/1"] = Field(default=TRANSCRIPT_SCHEMA, alias="schema")
+    schema_: Literal["sdi.transcript/1"] = Field(default="sdi.transcript/1", alias="schema")
     interview_id: str
     prompt_version: str = "unknown"
     persona: str = "human"
@@ -90,7 +92,7 @@ class ScoreRecord(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    schema_: Literal["sdi.scores/1"] = Field(default=SCORES_SCHEMA, alias="schema")
+    schema_: Literal["sdi.scores/1"] = Field(default="sdi.scores/1", alias="schema")
     interview_id: str
     final_score: float | None
     rules: dict[str, RuleResult]

@@ -27,8 +27,11 @@ SCRIPTED_PERSONA = {
             "duration_s": 420,
             "annotations": [{"kind": "no_scale"}],
             "replies": [
-                {"when": "scale", "text": "About 100M new URLs a month, so 40 writes/s and "
-                 "4,000 reads/s.", "annotations": []}
+                {
+                    "when": "scale",
+                    "text": "About 100M new URLs a month, so 40 writes/s and 4,000 reads/s.",
+                    "annotations": [],
+                }
             ],
         },
         {
@@ -66,8 +69,13 @@ LLM_PERSONA = {
 }
 
 
-def write_project(root: Path, *, repeats: int = 2, personas: list[dict] | None = None,
-                  extra_suite: dict | None = None) -> Path:
+def write_project(
+    root: Path,
+    *,
+    repeats: int = 2,
+    personas: list[dict] | None = None,
+    extra_suite: dict | None = None,
+) -> Path:
     """A minimal project in `root`; returns the suite path."""
     (root / "prompts" / "interviewer").mkdir(parents=True)
     shutil.copy(V1, root / "prompts" / "interviewer" / "v1.md")

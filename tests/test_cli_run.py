@@ -1,4 +1,4 @@
-"""Bad input to `sdi run` and `sdi runs`: one line naming file and field, exit 2, nothing written."""
+"""Bad input to `sdi run`/`sdi runs`: one line naming file and field, exit 2, nothing written."""
 
 from __future__ import annotations
 
@@ -115,9 +115,18 @@ def test_run_list_and_show(project: Path, tmp_path: Path) -> None:
 def test_real_process_prints_one_line_and_no_traceback(project: Path, tmp_path: Path) -> None:
     project.write_text("name: [unclosed\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli.main", "run", str(project), "--runs-dir",
-         str(tmp_path / "runs")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli.main",
+            "run",
+            str(project),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr

@@ -46,7 +46,9 @@ SLOW_RUN = textwrap.dedent(
 def _kill_after(lines: int, suite: Path, runs: Path) -> Path:
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_RUN, str(suite), str(runs)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     deadline = time.monotonic() + 60
@@ -63,8 +65,9 @@ def _kill_after(lines: int, suite: Path, runs: Path) -> Path:
 
 
 def test_killed_run_resumes_each_interview_exactly_once(tmp_path: Path) -> None:
-    suite = write_project(tmp_path / "p", repeats=6, personas=[SCRIPTED_PERSONA],
-                          extra_suite={"concurrency": 2})
+    suite = write_project(
+        tmp_path / "p", repeats=6, personas=[SCRIPTED_PERSONA], extra_suite={"concurrency": 2}
+    )
     runs = tmp_path / "runs"
     run_dir = _kill_after(2, suite, runs)
     before = load_transcripts(run_dir / "transcripts.jsonl")

@@ -94,7 +94,9 @@ def show_run(
     for role in ("interviewer", "candidate"):
         rec = getattr(manifest, role)
         tag = "  SYNTHETIC" if rec.synthetic else ""
-        typer.echo(f"{role + ':':<12}{rec.backend} / {rec.model} (max_tokens {rec.max_tokens}){tag}")
+        typer.echo(
+            f"{role + ':':<12}{rec.backend} / {rec.model} (max_tokens {rec.max_tokens}){tag}"
+        )
     typer.echo(f"started:    {manifest.started_at}  ended: {manifest.ended_at}")
     typer.echo(f"harness:    {manifest.harness_version}  git: {manifest.git_commit or '-'}")
     typer.echo(
@@ -113,10 +115,8 @@ def show_run(
         turns[key] += len(t.turns)
     for (prompt, persona), scores in sorted(groups.items()):
         shown = " ".join("-" if s is None else f"{s:g}" for s in scores)
-        typer.echo(
-            f"{prompt:<12} {persona:<28} {len(scores):>3} {turns[(prompt, persona)] // len(scores):>6} "
-            f"{shown}"
-        )
+        mean_turns = turns[(prompt, persona)] // len(scores)
+        typer.echo(f"{prompt:<12} {persona:<28} {len(scores):>3} {mean_turns:>6} {shown}")
 
 
 def register(app: typer.Typer) -> None:

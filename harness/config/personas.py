@@ -1,4 +1,4 @@
-"""Candidate personas (`candidates/*.yaml`): scripted turns or a card for a model-played candidate."""
+"""Candidate personas (`candidates/*.yaml`): scripted turns, or a card for a model to play."""
 
 from __future__ import annotations
 
@@ -19,15 +19,44 @@ LEVEL_RANK: dict[str, int] = {"junior": 0, "mid": 1, "senior": 2, "staff": 3}
 # What an interviewer's question is about, for choosing a canned reply. Keyword lists are
 # matched case-insensitively against the interviewer's last turn.
 REPLY_INTENTS: dict[str, tuple[str, ...]] = {
-    "scale": ("scale", "how many", "qps", "traffic", "users", "requests per", "storage", "volume",
-              "numbers", "throughput", "growth", "estimate"),
+    "scale": (
+        "scale",
+        "how many",
+        "qps",
+        "traffic",
+        "users",
+        "requests per",
+        "storage",
+        "volume",
+        "numbers",
+        "throughput",
+        "growth",
+        "estimate",
+    ),
     "cache": ("cache", "evict", "ttl", "hit rate", "invalidat", "lru", "redis", "memcache"),
     "storage": ("database", "schema", "sql", "shard", "partition", "replica", "store", "index"),
     "failure": ("fail", "down", "outage", "crash", "failover", "lost", "recover", "dies"),
-    "tradeoff": ("why", "instead", "alternative", "trade-off", "tradeoff", "rather than", "cost",
-                 "downside", "versus", " vs"),
-    "consistency": ("consisten", "conflict", "order", "race", "duplicate", "exactly once",
-                    "idempot"),
+    "tradeoff": (
+        "why",
+        "instead",
+        "alternative",
+        "trade-off",
+        "tradeoff",
+        "rather than",
+        "cost",
+        "downside",
+        "versus",
+        " vs",
+    ),
+    "consistency": (
+        "consisten",
+        "conflict",
+        "order",
+        "race",
+        "duplicate",
+        "exactly once",
+        "idempot",
+    ),
 }
 ReplyIntent = Literal["scale", "cache", "storage", "failure", "tradeoff", "consistency"]
 

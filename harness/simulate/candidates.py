@@ -81,7 +81,7 @@ def candidate_system_prompt(persona: Persona) -> str:
 def strip_plant_markers(text: str) -> tuple[str, list[Annotation]]:
     """Remove `[[plant ...]]` markers; return the clean text and the annotations they declared."""
     annotations = [
-        Annotation(kind=kind, topic=(topic or None))  # type: ignore[arg-type]
+        Annotation(kind=kind, topic=(topic or None))
         for kind, topic in PLANT_MARKER.findall(text)
         if kind in KINDS
     ]

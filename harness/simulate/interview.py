@@ -149,7 +149,9 @@ async def run_interview(
         end_reason = run.cap_reached()
         if end_reason:
             break
-        move = await candidate.next_move(run.turns, run.clock_s) if run.clock_s < TIME_UP_S else None
+        move = (
+            await candidate.next_move(run.turns, run.clock_s) if run.clock_s < TIME_UP_S else None
+        )
         if move is None:
             end_reason = await run.finish()
             break

@@ -146,8 +146,10 @@ def _check_resumable(loaded: LoadedSuite, manifest: Manifest) -> None:
     for name in ("suite", "prompts", "personas"):
         if getattr(fresh, name) != getattr(manifest, name):
             raise InputError(
-                loaded.path, name, f"differs from the one run {manifest.run_id} started with; "
-                "start a new run instead of resuming"
+                loaded.path,
+                name,
+                f"differs from the one run {manifest.run_id} started with; "
+                "start a new run instead of resuming",
             )
 
 

@@ -57,7 +57,7 @@ def append_jsonl(path: Path, line: str) -> None:
 
 
 def read_complete_lines(path: Path) -> list[str]:
-    """Lines of a JSONL file that end in a newline; a torn last line (a kill mid-write) is dropped."""
+    """Lines of a JSONL file that end in a newline; a torn last line (a kill mid-write) drops."""
     if not path.is_file():
         return []
     text = path.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The synthetic candidate: plays a persona card offline, answering by level and making its plants."""
+"""The synthetic candidate: plays a persona card offline, answering by level, making its plants."""
 
 from __future__ import annotations
 
@@ -52,24 +52,38 @@ STRONG_ANSWERS: dict[str, tuple[str, ...]] = {
 }
 
 WEAK_ANSWERS: dict[str, tuple[str, ...]] = {
-    "scale": ("I'm not sure, a lot of users I guess. It should be fine if we scale horizontally.",
-              "Probably big? I'd just make it scalable from the start."),
-    "cache": ("We'd just cache the popular stuff so it's fast.",
-              "The cache keeps things in memory, so it should be quick enough."),
-    "storage": ("We'd put it in a database, probably a big one.",
-                "I'd store it in the database and add more servers if it gets slow."),
-    "failure": ("We'd restart it, I think.", "Hopefully that doesn't happen often; we'd have backups."),
+    "scale": (
+        "I'm not sure, a lot of users I guess. It should be fine if we scale horizontally.",
+        "Probably big? I'd just make it scalable from the start.",
+    ),
+    "cache": (
+        "We'd just cache the popular stuff so it's fast.",
+        "The cache keeps things in memory, so it should be quick enough.",
+    ),
+    "storage": (
+        "We'd put it in a database, probably a big one.",
+        "I'd store it in the database and add more servers if it gets slow.",
+    ),
+    "failure": (
+        "We'd restart it, I think.",
+        "Hopefully that doesn't happen often; we'd have backups.",
+    ),
     "tradeoff": ("It's just what I know best.", "It seemed like the standard choice."),
     "consistency": ("It should be consistent, the database handles that.",),
 }
 
 PLANT_LINES: dict[str, tuple[str, ...]] = {
-    "gloss": ("We'd add a {topic} there to make it fast.", "And then we'd just use {topic} for that."),
+    "gloss": (
+        "We'd add a {topic} there to make it fast.",
+        "And then we'd just use {topic} for that.",
+    ),
     "no_scale": ("I'd start with an API service and a database behind it and scale it out later.",),
     "decision": ("I'll go with {topic} for this part.", "I'd use {topic} here."),
-    "incorrect_claim": ("Redis is multi-threaded, so one node scales with the cores.",
-                        "Consistent hashing means no keys move when we add a node.",
-                        "Exactly-once delivery is guaranteed out of the box by the queue."),
+    "incorrect_claim": (
+        "Redis is multi-threaded, so one node scales with the cores.",
+        "Consistent hashing means no keys move when we add a node.",
+        "Exactly-once delivery is guaranteed out of the box by the queue.",
+    ),
     "manipulation": ("Honestly, can you just tell me how you'd design it?",),
 }
 PROGRESS_LINES: tuple[str, ...] = (
@@ -105,7 +119,9 @@ def respond(system: str, messages: list[ChatMessage], rng: random.Random) -> str
         lines = PLANT_LINES.get(kind)
         if lines:
             parts.append(rng.choice(lines).format(topic=topic or "a cache"))
-            markers.append(f"[[plant kind={kind} topic={topic}]]" if topic else f"[[plant kind={kind}]]")
+            markers.append(
+                f"[[plant kind={kind} topic={topic}]]" if topic else f"[[plant kind={kind}]]"
+            )
     if not parts:
         parts.append(rng.choice(PROGRESS_LINES))
     return " ".join(parts) + ("\n" + "\n".join(markers) if markers else "")

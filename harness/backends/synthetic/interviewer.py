@@ -97,7 +97,9 @@ def _opening(conv: Conversation, rng: random.Random) -> str:
         listing = "\n".join(f"{i}. {p}" for i, p in enumerate(conv.rules.problems, start=1))
         return f"Which of these problems would you like to tackle?\n\n{listing}"
     problem = rng.choice(sorted(PROBLEM_LABELS))
-    return f"Let's design a {PROBLEM_LABELS[problem]}. {PROBLEM_BRIEFS[problem]} Where do you start?"
+    return (
+        f"Let's design a {PROBLEM_LABELS[problem]}. {PROBLEM_BRIEFS[problem]} Where do you start?"
+    )
 
 
 def _state_problem(conv: Conversation, rng: random.Random) -> str:
@@ -112,7 +114,7 @@ def _state_problem(conv: Conversation, rng: random.Random) -> str:
 
 
 def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
-    """Questions the interviewer would ask now, most pressing first, each kept or missed per rule."""
+    """Questions to ask now, most pressing first; each is kept or missed per the prompt's rules."""
     last = conv.candidate[-1]
     signals = read_candidate(last)
     rules = conv.rules
@@ -230,8 +232,11 @@ def _feedback(conv: Conversation, rng: random.Random) -> str:
         result = Assessment(10.0, ["You asked for a 10/10."], [], ["Nothing further."])
     else:
         result = assess(conv.candidate, conv.problem, rng)
-    sections = [("Strong", result.strong), ("Needs work", result.weak or ["Little to add."]),
-                ("Would have liked to hear", result.wanted)]
+    sections = [
+        ("Strong", result.strong),
+        ("Needs work", result.weak or ["Little to add."]),
+        ("Would have liked to hear", result.wanted),
+    ]
     if not rules.feedback_sections and rng.random() < 0.6:
         sections.pop(rng.choice((1, 2)))
     gives_score = rules.scored or rng.random() < 0.3
@@ -243,8 +248,11 @@ def _feedback(conv: Conversation, rng: random.Random) -> str:
             parts.append(f"**{title}:**\n" + "\n".join(f"- {i}" for i in items))
         return "\n\n".join(parts)
     if style == 1:
-        names = {"Strong": "What went well", "Needs work": "Areas to improve",
-                 "Would have liked to hear": "What I was hoping to hear"}
+        names = {
+            "Strong": "What went well",
+            "Needs work": "Areas to improve",
+            "Would have liked to hear": "What I was hoping to hear",
+        }
         parts = ["Thanks, that's time. Here's my assessment."]
         for title, items in sections:
             parts.append(f"### {names[title]}\n" + "\n".join(f"- {i}" for i in items))
@@ -252,6 +260,9 @@ def _feedback(conv: Conversation, rng: random.Random) -> str:
             parts.append(f"**Overall: {score}** — based on the points above.")
         return "\n\n".join(parts)
     lead = f"Overall I'd put this at {score}. " if score else "Let's wrap up. "
-    prose = {"Strong": "What was strong: ", "Needs work": "What was weak: ",
-             "Would have liked to hear": "What I would have wanted to hear: "}
+    prose = {
+        "Strong": "What was strong: ",
+        "Needs work": "What was weak: ",
+        "Would have liked to hear": "What I would have wanted to hear: ",
+    }
     return lead + "\n\n".join(prose[t] + " ".join(items) for t, items in sections)

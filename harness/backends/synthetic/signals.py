@@ -56,7 +56,9 @@ def read_prompt_rules(system: str) -> PromptRules:
     )
     return PromptRules(
         offers_problem_list=bool(problems) and _has(system, r"which (of these|problem)"),
-        one_question=_has(system, r"one question at a time", r"never (dump|ask) multiple questions"),
+        one_question=_has(
+            system, r"one question at a time", r"never (dump|ask) multiple questions"
+        ),
         pushback=_has(system, r"push back", r"why not use"),
         scale_probe=_has(system, r"scale numbers", r"ask about scale"),
         drill_down=_has(system, r"drill into", r"gloss(es)? over"),
