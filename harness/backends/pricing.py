@@ -1,0 +1,55 @@
+"""Cost estimates from token usage, with prices kept in `prices.yaml` beside this module."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from harness.backends.base import Usage
+
+PRICES_FILE = Path(__file__).with_name("prices.yaml")
+
+
+class ModelPrice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: float
+    output: float
+
+
+class PriceTable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cache_write: float
+    cache_read: float
+    models: dict[str, ModelPrice]
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        """Exact id first, else the longest listed prefix; None for a model with no price."""
+        if model in self.models:
+            return self.models[model]
+        prefixes = [name for name in self.models if model.startswith(name)]
+        return self.models[max(prefixes, key=len)] if prefixes else None
+
+
+@lru_cache(maxsize=1)
+def price_table() -> PriceTable:
+    return PriceTable.model_validate(yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8")))
+
+
+def estimate_cost(model: str, usage: Usage) -> float:
+    """US dollars for one call; 0.0 for a model without a listed price (synthetic, unknown)."""
+    table = price_table()
+    price = table.price_for(model)
+    if price is None:
+        return 0.0
+    per_input = price.input / 1e6
+    return (
+        usage.input_tokens * per_input
+        + usage.cache_creation_input_tokens * per_input * table.cache_write
+        + usage.cache_read_input_tokens * per_input * table.cache_read
+        + usage.output_tokens * price.output / 1e6
+    )
