@@ -82,9 +82,16 @@ class Transcript(BaseModel):
 
 
 class RuleResult(BaseModel):
+    """One rule's verdict on one transcript. `opportunities` is an added field (the contract
+    allows additions): how many chances the rule had (interview turns for `one_question`,
+    `decision` turns for `pushback`...), so adherence can be counted per opportunity."""
+
+    model_config = ConfigDict(extra="allow")
+
     verdict: Verdict
     turns: list[int] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
+    opportunities: int | None = None
 
 
 class ScoreRecord(BaseModel):

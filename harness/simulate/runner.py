@@ -8,7 +8,6 @@ makes a re-run of an unchanged suite free.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import subprocess
 from datetime import UTC, datetime
@@ -22,6 +21,8 @@ from harness.backends.registry import make_backend
 from harness.config.suites import LoadedSuite
 from harness.contracts import Transcript
 from harness.errors import InputError
+from harness.scoring import SCORER_VERSION
+from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
 from harness.simulate.interview import InterviewPlan, run_interview
 from harness.simulate.progress import ProgressSink, default_progress
@@ -54,18 +55,6 @@ def _git_commit(where: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _rubrics_sha256(suite_dir: Path) -> str | None:
-    """Hash of the rubric files the scorers read, found beside the suite's project."""
-    for folder in (suite_dir.parent / "rubrics", Path("rubrics")):
-        files = sorted(folder.glob("*.yaml"))
-        if files:
-            digest = hashlib.sha256()
-            for f in files:
-                digest.update(f.name.encode() + b"\0" + f.read_bytes())
-            return digest.hexdigest()
-    return None
-
-
 def plan_interviews(loaded: LoadedSuite) -> list[InterviewPlan]:
     suite = loaded.suite
     synthetic = "synthetic" in (suite.interviewer.backend, suite.candidate.backend)
@@ -92,9 +81,9 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
     suite = loaded.suite
     return {
         "personas": {lp.persona.id: lp.sha256 for lp in loaded.personas},
-        "rubrics_sha256": _rubrics_sha256(Path(loaded.path).parent),
+        "rubrics_sha256": rubrics_sha256(),
         "harness_version": __version__,
-        "scorer_version": __version__,
+        "scorer_version": SCORER_VERSION,
         "interviewer": suite.interviewer.model_dump(),
         "candidate": suite.candidate.model_dump(),
         "clock": suite.clock,

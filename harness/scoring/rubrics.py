@@ -1,0 +1,85 @@
+"""Rubrics (`rubrics/<rule_id>.yaml`): each rule's definition, examples, judge instructions and
+the wording its deterministic scorer matches, so that rubric and code cannot drift apart."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.config.yamlio import read_yaml_mapping
+from harness.contracts import RULE_IDS
+from harness.errors import InputError, from_validation_error
+
+RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleDefinition(_Strict):
+    """The contract's three cells for this rule (`../shared/contracts/scores.md`)."""
+
+    passes: str
+    fails: str
+    na: str
+
+
+class RubricExample(_Strict):
+    text: str = Field(description="an interviewer turn, or a short exchange")
+    why: str
+
+
+class RubricExamples(_Strict):
+    passing: list[RubricExample] = Field(min_length=1)
+    failing: list[RubricExample] = Field(min_length=1)
+
+
+class Rubric(_Strict):
+    id: str
+    prompt_rule: str = Field(description="the rule of prompt v1 this checks, quoted")
+    definition: RuleDefinition
+    examples: RubricExamples
+    scorers: list[Literal["deterministic", "judge"]] = Field(min_length=1)
+    judge_instructions: str | None = None
+    lexicon: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="named word and phrase lists the deterministic scorer matches with",
+    )
+
+
+def load_rubric(path: Path) -> Rubric:
+    data = read_yaml_mapping(path)
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(path, err) from None
+    if rubric.id != path.stem:
+        raise InputError(path, "id", f"'{rubric.id}' must match the file name '{path.stem}'")
+    if "judge" in rubric.scorers and not rubric.judge_instructions:
+        raise InputError(path, "judge_instructions", "required when 'judge' is among scorers")
+    return rubric
+
+
+@lru_cache(maxsize=4)
+def load_rubrics(folder: Path = RUBRICS_DIR) -> dict[str, Rubric]:
+    """Every rule's rubric; a rule without a rubric file is an error naming the missing file."""
+    out: dict[str, Rubric] = {}
+    for rule_id in RULE_IDS:
+        path = folder / f"{rule_id}.yaml"
+        if not path.is_file():
+            raise InputError(path, None, f"no rubric for rule '{rule_id}'")
+        out[rule_id] = load_rubric(path)
+    return out
+
+
+def rubrics_sha256(folder: Path = RUBRICS_DIR) -> str:
+    """One hash over every rubric file: part of a run's comparability fingerprint."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
