@@ -1,0 +1,59 @@
+"""The labelled golden set (`tests/golden/cases/*.yaml`): transcripts with the verdicts a careful
+human gives them per the contract, against which the scorers are validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.config.yamlio import read_yaml_mapping
+from harness.contracts import RULE_IDS, RuleResult, Transcript
+from harness.errors import InputError, from_validation_error
+
+GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden" / "cases"
+
+
+class GoldenLabels(BaseModel):
+    """What a careful reader of the contract says: every rule id, and the final score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    final_score: float | None
+    rules: dict[str, RuleResult]
+
+    @model_validator(mode="after")
+    def _every_rule(self) -> GoldenLabels:
+        missing = [r for r in RULE_IDS if r not in self.rules]
+        unknown = [r for r in self.rules if r not in RULE_IDS]
+        if missing or unknown:
+            raise ValueError(
+                f"labels must cover exactly the ten rules (missing {missing}, unknown {unknown})"
+            )
+        return self
+
+
+class GoldenCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transcript: Transcript
+    labels: GoldenLabels
+    tags: list[str] = Field(default_factory=list, description="hard cases this one exercises")
+    notes: str = Field(description="why the hard parts are labelled as they are")
+
+
+def load_case(path: Path) -> GoldenCase:
+    try:
+        case = GoldenCase.model_validate(read_yaml_mapping(path))
+    except ValidationError as err:
+        raise from_validation_error(path, err) from None
+    if case.transcript.interview_id != path.stem:
+        raise InputError(path, "transcript.interview_id", "must match the file name")
+    return case
+
+
+def load_golden(folder: Path = GOLDEN_DIR) -> list[GoldenCase]:
+    paths = sorted(folder.glob("*.yaml"))
+    if not paths:
+        raise InputError(folder, None, "no golden cases (*.yaml) found")
+    return [load_case(p) for p in paths]
