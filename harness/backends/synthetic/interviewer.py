@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from harness.backends.base import ChatMessage
 from harness.backends.synthetic.lexicon import (
+    CLARIFY_ANSWERS,
     DRILL_QUESTIONS,
     GENERIC_QUESTIONS,
     MISCONCEPTIONS,
@@ -113,6 +114,12 @@ def _state_problem(conv: Conversation, rng: random.Random) -> str:
     return f"{text}\n\nThe floor is yours. Where would you like to begin?"
 
 
+def _fresh(options: tuple[str, ...], conv: Conversation, rng: random.Random) -> str:
+    """A question not yet asked in this interview, when one is left; interviewers don't repeat."""
+    unasked = [q for q in options if not any(q in own for own in conv.own)]
+    return rng.choice(unasked or list(options))
+
+
 def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
     """Questions to ask now, most pressing first; each is kept or missed per the prompt's rules."""
     last = conv.candidate[-1]
@@ -129,7 +136,7 @@ def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
     for topic in signals.topics:
         glossed = signals.words < 70 and not detail
         if glossed and topic in DRILL_QUESTIONS and rng.random() < FOLLOWS[rules.drill_down]:
-            out.append(rng.choice(DRILL_QUESTIONS[topic]))
+            out.append(_fresh(DRILL_QUESTIONS[topic], conv, rng))
             break
     if signals.decision and rng.random() < FOLLOWS[rules.pushback]:
         topic = signals.topics[0] if signals.topics else "that approach"
@@ -140,14 +147,16 @@ def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
         and (signals.topics or signals.words > 40)
         and rng.random() < FOLLOWS[rules.scale_probe]
     ):
-        out.append(rng.choice(SCALE_QUESTIONS))
-    out.append(rng.choice(GENERIC_QUESTIONS[conv.phase()]))
+        out.append(_fresh(SCALE_QUESTIONS, conv, rng))
+    out.append(_fresh(GENERIC_QUESTIONS[conv.phase()], conv, rng))
     return out
 
 
 def _interview_turn(conv: Conversation, rng: random.Random) -> str:
     questions = list(dict.fromkeys(_questions_for(conv, rng)))
     opener = rng.choice(("Okay.", "Got it.", "Fair enough.", "Mm-hm.", "Right.", ""))
+    if conv.phase() == "clarify" and "?" in conv.candidate[-1]:
+        opener = rng.choice(CLARIFY_ANSWERS)
     if len(questions) > 1 and rng.random() < MULTI_QUESTION[conv.rules.one_question]:
         shown = questions[: rng.choice((2, 2, 3))]
         if rng.random() < 0.5:
@@ -186,27 +195,50 @@ class Assessment:
     wanted: list[str]
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the candidate's turns showed, summed over the interview."""
+
+    number_turns: int
+    depth: set[str]
+    tradeoffs: int
+    wrong_claims: int
+    avg_words: float
+
+    @property
+    def quality(self) -> float:
+        """0 (nothing of substance) to 1 (numbers, depth, trade-offs, no wrong claims)."""
+        return (
+            0.25 * min(self.number_turns / 3, 1)
+            + 0.35 * min(len(self.depth) / 10, 1)
+            + 0.2 * min(self.tradeoffs / 5, 1)
+            + 0.2 * min(self.avg_words / 70, 1)
+            - 0.07 * min(self.wrong_claims, 3)
+        )
+
+
+def gather_evidence(candidate_texts: list[str]) -> Evidence:
+    """Read the candidate's design turns (after the pick, without requests for feedback)."""
+    body = [t for t in candidate_texts[2:] if not read_candidate(t).time_up] or candidate_texts
+    signals = [read_candidate(t) for t in body]
+    return Evidence(
+        number_turns=sum(s.gives_numbers for s in signals),
+        depth=depth_terms_in("\n".join(body)),
+        tradeoffs=tradeoff_count("\n".join(body)),
+        wrong_claims=len({s.misconception for s in signals if s.misconception is not None}),
+        avg_words=sum(s.words for s in signals) / max(len(signals), 1),
+    )
+
+
 def assess(candidate_texts: list[str], problem: str, rng: random.Random) -> Assessment:
     """Score what the candidate said: numbers, specifics, trade-offs, wrong claims, substance."""
-    body = candidate_texts[2:] or candidate_texts
-    signals = [read_candidate(t) for t in body]
-    joined = "\n".join(body)
-    numbers = sum(s.gives_numbers for s in signals)
-    depth = depth_terms_in(joined)
-    tradeoffs = tradeoff_count(joined)
-    wrong = sum(s.misconception is not None for s in signals)
-    avg_words = sum(s.words for s in signals) / max(len(signals), 1)
-    quality = (
-        0.28 * min(numbers / 5, 1)
-        + 0.34 * min(len(depth) / 12, 1)
-        + 0.2 * min(tradeoffs / 8, 1)
-        + 0.18 * min(avg_words / 90, 1)
-        - 0.1 * min(wrong, 3)
-    )
-    raw = 1.0 + 9.0 * max(quality, 0.0) + rng.gauss(0.0, 0.55)
+    evidence = gather_evidence(candidate_texts)
+    numbers, depth, tradeoffs = evidence.number_turns, evidence.depth, evidence.tradeoffs
+    wrong = evidence.wrong_claims
+    raw = 1.0 + 9.0 * max(evidence.quality, 0.0) + rng.gauss(0.0, 0.55)
     score = round(min(max(raw, 1.0), 10.0) * 2) / 2
     strong, weak = [], []
-    if numbers >= 2:
+    if numbers >= 1:
         strong.append("You put numbers on the load instead of designing in the abstract.")
     else:
         weak.append("Scale was never pinned down: no concrete users, QPS or storage figures.")

@@ -54,7 +54,7 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "queue": ("queue", "kafka", "sqs", "rabbitmq", "message bus"),
     "database": ("database", "postgres", "mysql", "cassandra", "dynamo", "sql", "nosql"),
     "load balancer": ("load balancer", "load-balancer", "round robin", "nginx"),
-    "replication": ("replica", "replication", "replicate", "follower"),
+    "replication": ("replica", "replication", "replicate", "leader-follower"),
     "cdn": ("cdn", "edge"),
     "websocket": ("websocket", "long poll", "push connection"),
 }
@@ -88,6 +88,14 @@ DRILL_QUESTIONS: dict[str, tuple[str, ...]] = {
     "cdn": ("What's your cache-control policy at the CDN, and how do you purge a bad object?",),
     "websocket": ("How many open connections can one server hold, and what happens when it dies?",),
 }
+
+# What the interviewer tells a candidate who asks a clarifying question in the first minutes.
+CLARIFY_ANSWERS: tuple[str, ...] = (
+    "Good questions. Treat it as a large consumer product; the exact numbers are yours to "
+    "choose, but state them.",
+    "Assume it's global and read-heavy. Pick the numbers you design for and tell me.",
+    "Reasonable scope. Availability matters more than strict consistency here; you set the scale.",
+)
 
 PUSHBACK_QUESTIONS: tuple[str, ...] = (
     "Why {topic} rather than the obvious alternative, given what it costs you?",

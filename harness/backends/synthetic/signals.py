@@ -92,9 +92,15 @@ def split_clock_prefix(text: str) -> tuple[float | None, str]:
     return int(m.group(1)) * 60 + int(m.group(2)), text[m.end() :].lstrip()
 
 
+_TOPIC_PATTERNS: dict[str, re.Pattern[str]] = {
+    topic: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
+    for topic, words in TOPIC_WORDS.items()
+}
+
+
 def topics_in(text: str) -> list[str]:
-    low = text.lower()
-    return [topic for topic, words in TOPIC_WORDS.items() if any(w in low for w in words)]
+    """Topics named in a text; words match at a word start ("follower" is not "followers'")."""
+    return [topic for topic, pattern in _TOPIC_PATTERNS.items() if pattern.search(text)]
 
 
 def read_candidate(text: str) -> CandidateSignals:
