@@ -214,9 +214,9 @@ def test_sdi_run_end_to_end_through_the_loopback(loopback: LoopbackServer, tmp_p
         assert all(c["usage"]["output_tokens"] > 0 for c in calls)
         # every turn after the first reads the conversation so far from the prompt cache
         assert all(c["usage"]["cache_read_input_tokens"] > 0 for c in calls[1:])
-        # (the repeats run side by side with identical prompts, so one may read what the
-        # other wrote: count cache writes over the interview, not per call)
-        assert sum(c["usage"]["cache_creation_input_tokens"] for c in calls) > 0
+    # The repeats run side by side with identical prompts, so either may write what the other
+    # then reads: count cache writes over the run, not per call or per interview.
+    assert sum(c["usage"]["cache_creation_input_tokens"] for c in interviewer_calls) > 0
     assert all(not c["cached"] and c["latency_s"] > 0 for c in interviewer_calls)
     manifest = read_manifest(run_dir)
     assert manifest.status == "complete"

@@ -1,0 +1,228 @@
+"""Re-ask only the final feedback, K times, on each fixed transcript of a run (`sdi regrade`).
+
+Every transcript is cut at the candidate's `time_up` turn and the interviewer sees exactly what
+it saw then; the spread of the K scores is the part of score variance that comes from grading,
+as opposed to the path the conversation took. Records are appended to `regrades.jsonl` one
+whole line at a time, so a killed regrade resumes without repeating a sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.backends.base import Backend, ModelRequest
+from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
+from harness.backends.pricing import estimate_cost
+from harness.backends.registry import close_backend, make_backend
+from harness.config.prompts import PromptVersion, load_prompt
+from harness.config.suites import RoleSettings
+from harness.contracts import Transcript, Turn
+from harness.errors import InputError, from_validation_error
+from harness.scoring.feedback import extract_score
+from harness.simulate.interview import interviewer_messages
+from harness.simulate.progress import ProgressSink, default_progress
+from harness.store.manifest import Manifest
+from harness.store.rundata import REGRADES, RegradeRecord, load_run
+from harness.store.runs import DEFAULT_RUNS_DIR, MANIFEST, append_jsonl, write_json_atomic
+
+# Interviews use sample indices 0..repeats-1 (at most 1000); regrades start far above them.
+REGRADE_SAMPLE_OFFSET = 1_000_000
+CACHE_FILE = "cache.sqlite"
+
+
+@dataclass(frozen=True)
+class RegradeSummary:
+    run_id: str
+    path: Path
+    samples: int
+    transcripts: int
+    regraded: int
+    skipped_no_time_up: int
+    written: int
+    already_present: int
+    model_calls: int
+    cache_hits: int
+    cost_usd: float
+    without_score: int
+    synthetic: bool
+
+
+@dataclass(frozen=True)
+class _Job:
+    transcript: Transcript
+    cut: list[Turn]
+    prompt: PromptVersion
+    regrade_index: int
+
+
+def cut_at_time_up(turns: list[Turn]) -> list[Turn] | None:
+    """The turns up to and including the candidate's `time_up` turn; None when there is none."""
+    for i, turn in enumerate(turns):
+        if turn.role == "candidate" and any(a.kind == "time_up" for a in turn.annotations):
+            return turns[: i + 1]
+    return None
+
+
+def _checked_prompts(
+    manifest: Manifest, run_dir: Path, wanted: set[str]
+) -> dict[str, PromptVersion]:
+    """The prompt files the run used, refused if any has changed since (its sha256 differs)."""
+    out: dict[str, PromptVersion] = {}
+    records = {p.id: (i, p) for i, p in enumerate(manifest.prompts)}
+    for version in sorted(wanted):
+        if version not in records:
+            raise InputError(run_dir / MANIFEST, "prompts", f"no prompt version '{version}'")
+        i, record = records[version]
+        path = Path(record.path)
+        if not path.is_file():
+            raise InputError(
+                run_dir / MANIFEST, f"prompts[{i}].path", f"prompt file not found: {path}"
+            )
+        prompt = load_prompt(path)
+        if prompt.sha256 != record.sha256:
+            raise InputError(
+                path,
+                "sha256",
+                f"the prompt changed since run {manifest.run_id} (run {record.sha256[:12]}, "
+                f"now {prompt.sha256[:12]}); regrading needs the prompt the interviews ran with",
+            )
+        out[version] = prompt
+    return out
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """A kill mid-write leaves half a line; cut it off before appending after it."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if text and not text.endswith("\n"):
+        write_json_atomic(path, text[: text.rfind("\n") + 1])
+
+
+async def regrade_run_async(
+    ref: str | Path,
+    runs_dir: Path = DEFAULT_RUNS_DIR,
+    *,
+    samples: int,
+    concurrency: int | None = None,
+    progress: ProgressSink | None = None,
+    backend: Backend | None = None,
+) -> RegradeSummary:
+    """Regrade every transcript of a run `samples` times; samples already on file are kept.
+    A backend may be injected for tests; otherwise the run's interviewer backend is made."""
+    if samples < 1:
+        raise InputError(None, "--samples", "must be at least 1")
+    data = load_run(ref, runs_dir)
+    manifest, run_dir = data.manifest, data.run_dir
+    path = run_dir / REGRADES
+    _drop_torn_tail(path)
+    done = {(r.interview_id, r.regrade_index) for r in data.regrades}
+    cuts = {t.interview_id: cut_at_time_up(t.turns) for t in data.transcripts}
+    with_cut = [t for t in data.transcripts if cuts[t.interview_id] is not None]
+    prompts = _checked_prompts(manifest, run_dir, {t.prompt_version for t in with_cut})
+    jobs = [
+        _Job(t, cut, prompts[t.prompt_version], k)
+        for t in with_cut
+        if (cut := cuts[t.interview_id]) is not None
+        for k in range(samples)
+    ]
+    todo = [j for j in jobs if (j.transcript.interview_id, j.regrade_index) not in done]
+    role = manifest.interviewer
+    try:
+        settings = RoleSettings.model_validate(
+            role.model_dump(include={"backend", "model", "max_tokens"})
+        )
+    except ValidationError as err:
+        raise from_validation_error(run_dir / MANIFEST, err, prefix="interviewer") from None
+    clock = str(manifest.suite.get("clock", "off"))
+    inner = backend or make_backend(settings)
+    cache = ResponseCache(run_dir.parent / CACHE_FILE)
+    counter = CallCounter()
+    interviewer = CachedBackend(inner, cache, counter)
+    limit = asyncio.Semaphore(concurrency or int(manifest.suite.get("concurrency", 8)))
+    sink = progress or default_progress()
+    cost = 0.0
+    without_score = 0
+
+    async def one(job: _Job) -> None:
+        nonlocal cost, without_score
+        t = job.transcript
+        request = ModelRequest(
+            role="interviewer",
+            model=settings.model,
+            system=job.prompt.text,
+            messages=interviewer_messages(job.cut, clock),
+            max_tokens=settings.max_tokens,
+            sample_index=REGRADE_SAMPLE_OFFSET + job.regrade_index,
+            seed=int(t.meta.get("seed", manifest.suite.get("seed", 0))),
+        )
+        async with limit:
+            response = await interviewer.complete(request)
+        call_cost = response.cost_usd or estimate_cost(response.model, response.usage)
+        meta: dict[str, Any] = {
+            "backend": response.backend,
+            "model": response.model,
+            "sample_index": request.sample_index,
+            "cut_at_turn": len(job.cut) - 1,
+            "usage": response.usage.model_dump(),
+            "latency_s": round(response.latency_s, 4),
+            "stop_reason": response.stop_reason,
+            "cost_usd": round(call_cost, 6),
+            "cached": response.cached,
+            "synthetic": response.synthetic,
+        }
+        record = RegradeRecord(
+            interview_id=t.interview_id,
+            prompt_version=t.prompt_version,
+            persona=t.persona,
+            regrade_index=job.regrade_index,
+            text=response.text,
+            final_score=extract_score(response.text),
+            meta=meta,
+        )
+        append_jsonl(path, record.to_json())
+        cost += call_cost
+        without_score += record.final_score is None
+        sink.advance(f"{t.interview_id} regrade {job.regrade_index}", _score_note(record))
+
+    label = f"regrade {manifest.run_id}{' [synthetic]' if role.synthetic else ''}"
+    sink.start(len(jobs), len(jobs) - len(todo), label)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in todo:
+                group.create_task(one(job))
+    except ExceptionGroup as errors:
+        raise errors.exceptions[0] from None
+    finally:
+        sink.stop()
+        cache.close()
+        if backend is None:
+            await close_backend(inner)
+    return RegradeSummary(
+        run_id=manifest.run_id,
+        path=path,
+        samples=samples,
+        transcripts=len(data.transcripts),
+        regraded=len(with_cut),
+        skipped_no_time_up=len(data.transcripts) - len(with_cut),
+        written=len(todo),
+        already_present=len(jobs) - len(todo),
+        model_calls=counter.model_calls,
+        cache_hits=counter.cache_hits,
+        cost_usd=round(cost, 6),
+        without_score=without_score,
+        synthetic=role.synthetic,
+    )
+
+
+def _score_note(record: RegradeRecord) -> str:
+    return "no score" if record.final_score is None else f"score {record.final_score:g}"
+
+
+def regrade_run(
+    ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR, **kwargs: Any
+) -> RegradeSummary:
+    return asyncio.run(regrade_run_async(ref, runs_dir, **kwargs))
