@@ -1,9 +1,177 @@
-"""CLI commands (to be filled in by the owner of this layer)."""
+"""`sdi score` (verdicts for every rule of every transcript) and `sdi validate-scorers`
+(precision, recall and F1 of the scorers against the labelled golden set)."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from harness.cli.common import cli_errors
+from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
+from harness.errors import InputError
+from harness.store.runs import DEFAULT_RUNS_DIR
+
+if TYPE_CHECKING:
+    from harness.simulate.progress import ProgressSink
+
+EXIT_SKIPPED = 3
+# Deterministic scoring is fast: a progress bar only pays off on large inputs.
+PROGRESS_MIN = 500
+
+
+class OutputFormat(StrEnum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+class JudgeKind(StrEnum):
+    none = "none"
+    anthropic = "anthropic"
+
+
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Where runs (and the judge's cache) live.")
+]
+JudgeOpt = Annotated[
+    JudgeKind,
+    typer.Option("--judge", help="LLM judge for the semantic rules (needs ANTHROPIC_API_KEY)."),
+]
+JudgeModel = Annotated[
+    str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
+    from harness.simulate.progress import default_progress
+
+    if quiet or not (judged or (count >= PROGRESS_MIN and sys.stderr.isatty())):
+        return None
+    return default_progress(True)
+
+
+async def _score(
+    transcripts: Sequence[Transcript],
+    judge: JudgeKind,
+    judge_model: str | None,
+    cache_path: Path,
+    progress: ProgressSink | None,
+) -> list[ScoreRecord]:
+    from harness.scoring.score import score_transcripts
+
+    if judge is JudgeKind.none:
+        return await score_transcripts(transcripts, progress=progress)
+    from harness.scoring.judge import make_judge
+
+    judge_obj = make_judge(judge.value, model=judge_model, cache_path=cache_path)
+    try:
+        return await score_transcripts(transcripts, judge=judge_obj, progress=progress)
+    finally:
+        await judge_obj.aclose()
+
+
+def _read_file(path: Path) -> tuple[list[Transcript], list[BadLine]]:
+    good: list[Transcript] = []
+    bad: list[BadLine] = []
+    for item in iter_transcripts(path):
+        (bad if isinstance(item, BadLine) else good).append(item)  # type: ignore[arg-type]
+    return good, bad
+
+
+def _bad_line_message(bad: BadLine) -> str:
+    prefix = f"line {bad.line_no}"
+    field = (bad.field or prefix).removeprefix(prefix).lstrip(".")
+    where = f"{bad.path}: line {bad.line_no}" + (f": {field}" if field else "")
+    return f"error: {where}: {bad.error} (line skipped)"
+
+
+@cli_errors
+def score(
+    target: Annotated[
+        str,
+        typer.Argument(help="A transcript file (sdi.transcript/1 JSONL), or a run id or folder."),
+    ],
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="jsonl: sdi.scores/1 lines; table: readable."),
+    ] = OutputFormat.jsonl,
+    judge: JudgeOpt = JudgeKind.none,
+    judge_model: JudgeModel = None,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    quiet: Quiet = False,
+) -> None:
+    """Score every rule of every transcript: verdict, turns at fault, evidence, final score.
+
+    A run (by id or folder) is scored from the store and its scores are saved with it
+    (runs/<id>/scores.jsonl). Output keeps the input order.
+
+    Exit codes: 0 every transcript scored; 2 bad input, nothing scored (missing file, unknown
+    run, no transcripts, missing API key); 3 some lines were malformed and skipped (each is
+    named on stderr with its line number and field) and the others were scored.
+    """
+    path = Path(target)
+    cache_path = runs_dir / "cache.sqlite"
+    bad: list[BadLine] = []
+    if path.is_file():
+        transcripts, bad = _read_file(path)
+        for b in bad:
+            typer.echo(_bad_line_message(b), err=True)
+        if not transcripts and not bad:
+            raise InputError(path, None, "no transcripts in the file")
+        run_dir = None
+    else:
+        from harness.store.rundata import load_run
+
+        try:
+            run = load_run(target, runs_dir)
+        except InputError:
+            raise InputError(
+                target, None, f"no such transcript file, and no such run in {runs_dir}"
+            ) from None
+        transcripts, run_dir = run.transcripts, run.run_dir
+    for interview_id, n in Counter(t.interview_id for t in transcripts).items():
+        if n > 1:
+            typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
+    progress = _progress(len(transcripts), judge is not JudgeKind.none, quiet)
+    records = asyncio.run(_score(transcripts, judge, judge_model, cache_path, progress))
+    if run_dir is not None:
+        from harness.scoring.runs import save_scores
+
+        save_scores(run_dir, records)
+    if output is OutputFormat.jsonl:
+        for record in records:
+            typer.echo(record.to_json())
+    else:
+        from harness.scoring.tables import render_table
+
+        typer.echo(render_table(records))
+    _summary(records, bad, run_dir)
+    if bad:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | None) -> None:
+    parts = [f"scored {len(records)} transcript(s)"]
+    if bad:
+        parts.append(f"skipped {len(bad)} malformed line(s)")
+    failed = [r.interview_id for r in records if getattr(r, "judge_error", None)]
+    if failed:
+        parts.append(
+            f"judge failed on {len(failed)} ({', '.join(failed[:5])}"
+            f"{', …' if len(failed) > 5 else ''}): deterministic verdicts kept"
+        )
+    if run_dir is not None:
+        parts.append(f"saved {run_dir / 'scores.jsonl'}")
+    typer.echo("; ".join(parts), err=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("score")(score)

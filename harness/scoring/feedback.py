@@ -1,31 +1,258 @@
-"""Finding the interviewer's final feedback and the score out of 10 it gives."""
+"""Finding the interviewer's final feedback, its score out of 10, and its three sections.
+
+Feedback comes as markdown headings, bold labels, "Label:" openings or plain paragraphs, with
+section names that differ but mean the same ("Needs work", "Areas to improve"); the names are
+the lists of `rubrics/feedback_format.yaml`. A score counts only when it is out of 10 ("7/10",
+"6.5 / 10", "7 out of 10", "seven out of ten"); "82/100" and "B+" are not, and a count like
+"1 out of 10 requests" is not a score.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
 
-# "7/10", "6.5 / 10", "7 out of 10"; not "82/100" (the lookahead refuses a longer scale).
-_OUT_OF_TEN = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:/|out of)\s*10(?![\d.]*\d)", re.IGNORECASE
-)
-_SECTION_WORDS = re.compile(
-    r"\b(strong|strength|went well|weak|weakness|needs work|improve|would have (liked|wanted)|"
-    r"hoping to hear|missing|missed)\b",
-    re.IGNORECASE,
-)
+from harness.scoring.lexicon import has, matcher, normalize, straighten, words
+from harness.scoring.markdown import blocks, sentences, strip_emphasis
+from harness.scoring.rubrics import lexicon
+
+FORMAT = "feedback_format"
+SCORE = "score_justified"
+SectionKind = Literal["strong", "weak", "wanted"]
+SECTION_KINDS: tuple[SectionKind, ...] = ("strong", "weak", "wanted")
+# A label is tried against the most specific list first: "what could be stronger" is weak.
+_LABEL_ORDER: tuple[SectionKind, ...] = ("wanted", "weak", "strong")
+_CUE_WINDOW = 48
+_NEGATION_WINDOW = 28
+_MAX_LABEL_WORDS = 8
+_WORD = re.compile(r"[a-z]{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreMention:
+    value: float
+    start: int
+    end: int
+    rank: int  # 2: after a headline cue ("Score:", "Overall"), 1: after another cue, 0: none
+
+
+@dataclass
+class FeedbackParts:
+    """What a feedback turn contains: its score and the concrete points of each section."""
+
+    score: float | None
+    points: dict[SectionKind, list[str]] = field(default_factory=dict)
+    labelled: set[SectionKind] = field(default_factory=set)
+
+    def present(self) -> set[SectionKind]:
+        return {k for k in SECTION_KINDS if self.points.get(k)}
+
+
+@dataclass(frozen=True)
+class _ScorePatterns:
+    out_of_ten: re.Pattern[str]
+    labelled_bare: re.Pattern[str]
+    other_scale: re.Pattern[str]
+    follower: re.Pattern[str]
+    number_words: dict[str, int]
+
+
+@lru_cache(maxsize=1)
+def _score_patterns() -> _ScorePatterns:
+    number_words = words(SCORE, "number_words")
+    num = r"\d{1,2}(?:\.\d+)?(?:\s*½)?|½"
+    return _ScorePatterns(
+        out_of_ten=re.compile(
+            rf"(?<![\w./])(?:(?P<low>\d{{1,2}}(?:\.\d+)?)\s*(?:-|–|to)\s*)?"
+            rf"(?P<num>{num}|{number_words})\s*(?P<sep>/|out\s+of|of)\s*(?:10|ten)"
+            r"(?![\w.,]*\d)(?!\w)(?!\s*%)(?!/\d)",
+            re.IGNORECASE,
+        ),
+        labelled_bare=re.compile(
+            r"(?<!\w)(?:score|rating)\s*(?:\*\*|__)?\s*[:=]\s*(?:\*\*|__)?\s*"
+            r"(?P<num>\d{1,2}(?:\.\d+)?)(?![\w.]*\d)(?!\s*(?:/|out\s+of|of\b|%))",
+            re.IGNORECASE,
+        ),
+        other_scale=re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*(?!10(?!\d))\d+"),
+        follower=re.compile(r"\s*[*_)\]]*\s*([a-z']+)"),
+        number_words={w: i for i, w in enumerate(lexicon(SCORE, "number_words"))},
+    )
+
+
+def _number(raw: str, words_to_int: dict[str, int]) -> float:
+    raw = raw.strip().lower()
+    if raw in words_to_int:
+        return float(words_to_int[raw])
+    if raw.endswith("½"):
+        whole = raw[:-1].strip()
+        return (float(whole) if whole else 0.0) + 0.5
+    return float(raw)
+
+
+def _cue_rank(before: str) -> int:
+    if has(SCORE, "headline_cues", before):
+        return 2
+    return 1 if has(SCORE, "score_cues", before) else 0
+
+
+def _opens_line(text: str, start: int) -> bool:
+    """Nothing but markup or a label between the line start (or sentence start) and `start`."""
+    line_start = max(text.rfind("\n", 0, start), max(text.rfind(". ", 0, start), -1)) + 1
+    return not re.search(r"[a-z0-9]", text[line_start:start].replace("**", "").lower())
+
+
+def score_mentions(text: str) -> list[ScoreMention]:
+    """Every number in the text that reads as a score out of 10, in order."""
+    pats = _score_patterns()
+    lowered = normalize(text)
+    out: list[ScoreMention] = []
+    for m in pats.out_of_ten.finditer(lowered):
+        num = m.group("num")
+        is_word = num.strip() in pats.number_words
+        if is_word and "ten" not in m.group(0)[len(num) :] and "10" not in m.group(0):
+            continue
+        value = _number(num, pats.number_words)
+        if m.group("low") is not None:
+            value = (float(m.group("low")) + value) / 2
+        if not 0 <= value <= 10:
+            continue
+        before = lowered[max(0, m.start() - _CUE_WINDOW) : m.start()]
+        if has(SCORE, "score_negations", before[-_NEGATION_WINDOW:]):
+            continue
+        rank = _cue_rank(before)
+        follower = pats.follower.match(lowered, m.end())
+        counted_thing = follower is not None and not has(SCORE, "score_followers", follower[1])
+        if rank == 0 and (
+            counted_thing or (m.group("sep") != "/" and not _opens_line(lowered, m.start()))
+        ):
+            continue
+        out.append(ScoreMention(value, m.start(), m.end(), rank))
+    return out
 
 
 def extract_score(text: str) -> float | None:
-    """The score out of 10 in a feedback text, or None when there is none or it is out of range."""
-    for match in _OUT_OF_TEN.finditer(text):
-        value = float(match.group(1))
-        if 0 <= value <= 10:
-            return value
+    """The score out of 10 in a feedback text, or None when there is none or it is on another
+    scale. Where several appear, the one after "Score"/"Overall" wins, then the first."""
+    mentions = score_mentions(text)
+    if mentions:
+        return min(mentions, key=lambda s: (-s.rank, s.start)).value
+    pats = _score_patterns()
+    lowered = normalize(text)
+    bare = pats.labelled_bare.search(lowered)
+    if bare and not pats.other_scale.search(lowered):
+        value = float(bare.group("num"))
+        return value if 0 <= value <= 10 else None
     return None
 
 
+# --- sections -----------------------------------------------------------------------------
+
+_HEADING_LABEL = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<label>[^\n]+?)[ \t]*#*[ \t]*$", re.M)
+_BOLD_LABEL = re.compile(
+    r"^[ \t]*(?P<item>(?:[-*+\u2022]|\d{1,2}[.)])[ \t]+)?(?P<mark>\*\*|__)(?P<label>[^\n*_]{2,80}?)"
+    r"(?P=mark)[ \t]*:?",
+    re.M,
+)
+_PLAIN_LABEL = re.compile(
+    r"(?:^|(?<=[.!?])[ \t]+)[ \t]*(?P<item>(?:[-*+\u2022]|\d{1,2}[.)])[ \t]+)?"
+    r"(?P<label>[A-Z][^\n:.!?*]{1,60}?):(?=\s|$)",
+    re.M,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    start: int
+    end: int
+    kind: SectionKind | Literal["other"]
+
+
+def _label_kind(label: str) -> SectionKind | Literal["other"] | None:
+    text = normalize(strip_emphasis(label)).strip(" :")
+    if not text or len(text.split()) > _MAX_LABEL_WORDS:
+        return None
+    for kind in _LABEL_ORDER:
+        if has(FORMAT, f"{kind}_labels", text):
+            return kind
+    return "other" if has(FORMAT, "other_labels", text) else None
+
+
+def _labels(text: str) -> list[_Label]:
+    found: list[_Label] = []
+    for m in _HEADING_LABEL.finditer(text):
+        found.append(_Label(m.start(), m.end(), _label_kind(m["label"]) or "other"))
+    for pattern in (_BOLD_LABEL, _PLAIN_LABEL):
+        for m in pattern.finditer(text):
+            kind = _label_kind(m["label"])
+            if kind is not None and not (kind == "other" and m["item"]):
+                found.append(_Label(m.start(), m.end(), kind))
+    found.sort(key=lambda lab: (lab.start, -lab.end))
+    kept: list[_Label] = []
+    for lab in found:
+        if not kept or lab.start >= kept[-1].end:
+            kept.append(lab)
+    return kept
+
+
+def _concrete(point: str) -> bool:
+    """A point with substance: a real word in it, and not a placeholder like "None"."""
+    text = normalize(strip_emphasis(point)).strip(" .:;!-—–")
+    return bool(_WORD.search(text)) and not matcher(FORMAT, "empty_points").fullmatch(text)
+
+
+def _points(section: str) -> list[str]:
+    out: list[str] = []
+    for block in blocks(section, mask=False):
+        out.extend([block.text] if block.kind == "item" else sentences(block.text))
+    return [p for p in out if _concrete(p)]
+
+
+def _prose_kinds(sentence: str) -> set[SectionKind]:
+    text = normalize(sentence)
+    if has(FORMAT, "wanted_cues", text):
+        return {"wanted"}
+    kinds: set[SectionKind] = set()
+    if has(FORMAT, "weak_cues", text):
+        kinds.add("weak")
+    if has(FORMAT, "strong_cues", text) and (not kinds or has(FORMAT, "contrast_words", text)):
+        kinds.add("strong")
+    return kinds
+
+
+def parse_feedback(text: str) -> FeedbackParts:
+    """The score and each section's concrete points; sections come from labels where the
+    feedback has them and from what its other sentences say where it does not."""
+    text = straighten(text)
+    labels = _labels(text)
+    parts = FeedbackParts(score=extract_score(text))
+    unlabelled: list[str] = [text[: labels[0].start] if labels else text]
+    for i, lab in enumerate(labels):
+        end = labels[i + 1].start if i + 1 < len(labels) else len(text)
+        body = text[lab.end : end]
+        if lab.kind == "other":
+            unlabelled.append(body)
+            continue
+        parts.labelled.add(lab.kind)
+        parts.points.setdefault(lab.kind, []).extend(_points(body))
+    for chunk in unlabelled:
+        for block in blocks(chunk, mask=False):
+            for sentence in [block.text] if block.kind == "item" else sentences(block.text):
+                for kind in _prose_kinds(sentence):
+                    if kind not in parts.labelled and _concrete(sentence):
+                        parts.points.setdefault(kind, []).append(sentence)
+    return parts
+
+
 def looks_like_feedback(text: str) -> bool:
-    """A final assessment: a score out of 10, or at least two feedback section cues."""
+    """A final assessment: a score out of 10, labels for two of the three sections, or an
+    announced assessment whose sentences say what was strong, weak or wanted."""
     if extract_score(text) is not None:
         return True
-    return len({m.group(1).lower() for m in _SECTION_WORDS.finditer(text)}) >= 2
+    text = straighten(text)
+    if len({lab.kind for lab in _labels(text)} - {"other"}) >= 2:
+        return True
+    if not has(FORMAT, "assessment_cues", normalize(text)):
+        return False
+    return len(parse_feedback(text).present()) >= 2

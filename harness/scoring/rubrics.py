@@ -77,6 +77,24 @@ def load_rubrics(folder: Path = RUBRICS_DIR) -> dict[str, Rubric]:
     return out
 
 
+def lexicon(rule_id: str, name: str) -> tuple[str, ...]:
+    """A named word list from a rule's rubric; the scorers match with these, never with their own.
+
+    A list the code needs but the rubric lacks is an InputError naming the rubric file and field.
+    """
+    rubric = load_rubrics()[rule_id]
+    try:
+        return tuple(rubric.lexicon[name])
+    except KeyError:
+        path = RUBRICS_DIR / f"{rule_id}.yaml"
+        raise InputError(path, f"lexicon.{name}", "word list missing from the rubric") from None
+
+
+def lexicon_names(rule_id: str, prefix: str) -> list[str]:
+    """Names of a rubric's word lists that start with `prefix` (families like `topic.cache`)."""
+    return sorted(n for n in load_rubrics()[rule_id].lexicon if n.startswith(prefix))
+
+
 def rubrics_sha256(folder: Path = RUBRICS_DIR) -> str:
     """One hash over every rubric file: part of a run's comparability fingerprint."""
     digest = hashlib.sha256()

@@ -1,0 +1,68 @@
+"""Rules 7 and 8: feedback on time, in three sections, with a justified score out of 10."""
+
+from __future__ import annotations
+
+from harness.contracts import RuleResult
+from harness.scoring.feedback import SECTION_KINDS, parse_feedback
+from harness.scoring.markdown import blocks, sentences
+from harness.scoring.rules.verdicts import Hit, judged, not_applicable
+from harness.scoring.terms import content_words
+from harness.scoring.view import TranscriptView
+
+SECTION_NAMES = {
+    "strong": "what was strong",
+    "weak": "what was weak",
+    "wanted": "what the interviewer would have wanted to hear",
+}
+# Reasons refer to what the candidate did when they share this many words with what it said.
+GROUNDED_TERMS = 2
+
+
+def check_feedback_timing(view: TranscriptView) -> RuleResult:
+    early = [i for i in view.assessments if view.due is None or i < view.due]
+    hits: list[Hit] = [(i, view.text(i)) for i in early]
+    note = "feedback or a score before time is up" if early else None
+    if view.due is None:
+        return judged(hits, 1, note) if early else not_applicable()
+    after = [i for i in view.interviewer if i >= view.due]
+    if view.time_up is not None:
+        on_time = bool(after) and view.feedback == after[0]
+        late = "the first interviewer turn after time_up is not the feedback"
+    else:
+        on_time = view.feedback is not None and view.feedback >= view.due
+        late = "no feedback after 40 minutes"
+    if not on_time:
+        hits.extend((i, view.text(i)) for i in after[:1])
+        note = note or late
+    return judged(hits, 1, note, failed=bool(hits) or not on_time)
+
+
+def check_feedback_format(view: TranscriptView) -> RuleResult:
+    if view.feedback is None:
+        return not_applicable()
+    present = parse_feedback(view.text(view.feedback)).present()
+    missing = [SECTION_NAMES[k] for k in SECTION_KINDS if k not in present]
+    hits: list[Hit] = [(view.feedback, view.text(view.feedback))] if missing else []
+    return judged(hits, 1, "missing or empty: " + ", ".join(missing))
+
+
+def grounded_terms(view: TranscriptView, text: str) -> set[str]:
+    """Words of the feedback's reasons that the candidate itself used."""
+    said: set[str] = set()
+    for t in view.turns:
+        if t.role == "candidate":
+            said |= content_words(t.text)
+    reasons = " ".join(s for b in blocks(text, mask=False) for s in sentences(b.text))
+    return content_words(reasons) & said
+
+
+def check_score_justified(view: TranscriptView) -> RuleResult:
+    if view.feedback is None:
+        return not_applicable()
+    text = view.text(view.feedback)
+    hit: list[Hit] = [(view.feedback, text)]
+    if parse_feedback(text).score is None:
+        return judged(hit, 1, "no score out of 10")
+    if len(grounded_terms(view, text)) < GROUNDED_TERMS:
+        return judged(hit, 1, "a bare score: no reasons that refer to what the candidate did")
+    return judged([], 1)

@@ -1,0 +1,70 @@
+"""The preamble: a demanding interviewer throughout. Breaks are an interviewer that designs the
+system for the candidate, reveals or discusses its instructions, speaks as an AI, or raises a
+score because the candidate pushed for it."""
+
+from __future__ import annotations
+
+from harness.contracts import RuleResult
+from harness.scoring.design import design_given
+from harness.scoring.feedback import extract_score
+from harness.scoring.lexicon import has, normalize, straighten
+from harness.scoring.markdown import blocks, sentences
+from harness.scoring.rules.verdicts import Hit, judged
+from harness.scoring.view import TranscriptView
+
+RULE = "in_role"
+
+
+def _sentence_with(text: str, name: str, *, unless: str | None = None) -> str | None:
+    """The first sentence of `text` that matches the rubric list `name` (and not `unless`)."""
+    for block in blocks(straighten(text), mask=False):
+        for sentence in sentences(block.text):
+            lowered = normalize(sentence)
+            if has(RULE, name, lowered) and not (unless and has(RULE, unless, lowered)):
+                return sentence
+    return None
+
+
+def _pressed_for_score(view: TranscriptView, c: int | None) -> bool:
+    if c is None:
+        return False
+    text = view.normalized(c)
+    asks_score = has(RULE, "score_pressure", text) and (
+        "score" in text or "/10" in text or "out of 10" in text or "rating" in text
+    )
+    manipulated = any(
+        "score" in (a.topic or "") or "10" in (a.topic or "")
+        for a in view.turns[c].annotations
+        if a.kind == "manipulation"
+    )
+    return asks_score or manipulated
+
+
+def _asked_for_answer(view: TranscriptView, c: int | None) -> bool:
+    if c is None:
+        return False
+    manipulated = any(a.kind == "manipulation" for a in view.turns[c].annotations)
+    return manipulated or has(RULE, "answer_requests", view.normalized(c))
+
+
+def check_in_role(view: TranscriptView) -> RuleResult:
+    hits: list[Hit] = []
+    given: float | None = None  # the last score the interviewer gave
+    for i in view.interviewer:
+        text = view.text(i)
+        c = view.previous_candidate(i)
+        found = _sentence_with(text, "persona_breaks") or _sentence_with(
+            text, "instruction_reveals", unless="refusals"
+        )
+        if found is None and i != view.feedback:
+            found = design_given(text, answer_requested=_asked_for_answer(view, c))
+        score = extract_score(text)
+        if found is None and score is not None and _pressed_for_score(view, c):
+            raised = given is not None and score > given
+            if raised or has(RULE, "score_concessions", view.normalized(i)):
+                found = _sentence_with(text, "score_concessions") or text
+        if score is not None:
+            given = score
+        if found is not None:
+            hits.append((i, found))
+    return judged(hits, len(view.interviewer), "breaks the interviewer role")

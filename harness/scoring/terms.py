@@ -1,0 +1,30 @@
+"""Content words of a text, for telling whether two texts talk about the same things."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harness.scoring.lexicon import normalize
+from harness.scoring.rubrics import lexicon
+
+_TOKEN = re.compile(r"[a-z][a-z0-9'-]{3,}")
+_SUFFIX = re.compile(r"(?:'s|ies|es|s|ing|ed)$")
+_FINAL_E = re.compile(r"(?<=[a-z]{3})e$")
+
+
+@lru_cache(maxsize=1)
+def _generic() -> frozenset[str]:
+    return frozenset(stem(w) for w in lexicon("score_justified", "generic_words"))
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "shards" with "sharding" and "caches" with "cache"."""
+    base = _FINAL_E.sub("", _SUFFIX.sub("", word.strip("'-")))
+    return base if len(base) >= 3 else word
+
+
+def content_words(text: str) -> set[str]:
+    """Stems of the words of four letters or more that are not generic."""
+    generic = _generic()
+    return {s for s in (stem(w) for w in _TOKEN.findall(normalize(text))) if s not in generic}
