@@ -1,9 +1,295 @@
-"""CLI commands (to be filled in by the owner of this layer)."""
+"""`sdi consistency`, `sdi compare`, `sdi plan` and `sdi gate`: thin over `harness.stats`.
+
+The statistics libraries take a second to import, so they are imported inside the commands.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from harness.cli.common import cli_errors, fail
+from harness.errors import InputError
+from harness.store.runs import DEFAULT_RUNS_DIR
+
+if TYPE_CHECKING:
+    from harness.store.rundata import RunData
+
+EXIT_GATE_FAILED = 1
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or md.")]
+
+
+def _scored(ref: str, runs_dir: Path) -> RunData:
+    from harness.scoring.runs import scored_run
+
+    return scored_run(ref, runs_dir)
+
+
+def _parse_margins(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        metric, sep, value = item.partition("=")
+        try:
+            out[metric.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not metric.strip():
+            raise InputError(None, "--margin", f"'{item}' is not METRIC=NUMBER")
+    return out
+
+
+@cli_errors
+def consistency(
+    run: Annotated[str, typer.Argument(help="Run id or run folder.")],
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """How stable and how right the interviewer's scores are, and how reliably it keeps each
+    rule: per persona, agreement (ICC, Krippendorff's alpha), validity, pass^k, variance."""
+    from harness.stats.consistency import consistency_report
+    from harness.stats.render import consistency_sections, render
+
+    report = consistency_report(_scored(run, runs_dir))
+    if fmt is Format.json:
+        typer.echo(report.to_json())
+    else:
+        typer.echo(render(consistency_sections(report), fmt is Format.md), nl=False)
+
+
+@cli_errors
+def compare(
+    runs: Annotated[
+        list[str],
+        typer.Argument(
+            help="One run with several prompt versions, "
+            "or several runs; the first version is the "
+            "baseline."
+        ),
+    ],
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    allow_drift: Annotated[
+        bool,
+        typer.Option("--allow-drift", help="Compare runs that differ outside the prompt."),
+    ] = False,
+    margin: Annotated[
+        list[str] | None,
+        typer.Option("--margin", help="METRIC=MARGIN (globs allowed: rule:*=0.1); repeatable."),
+    ] = None,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=200, help="Bootstrap draws.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and permutations.")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """What improved, what regressed and what cannot be told apart yet, per rule and for
+    the scores, with intervals, Holm-corrected p-values and the repeats needed."""
+    from harness.stats.compare import compare_runs
+    from harness.stats.render import comparison_sections, render
+
+    margins = _parse_margins(margin or [])
+    data = [_scored(ref, runs_dir) for ref in runs]
+    result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
+    if fmt is Format.json:
+        typer.echo(result.to_json())
+    else:
+        typer.echo(render(comparison_sections(result), fmt is Format.md), nl=False)
+
+
+@cli_errors
+def plan(
+    effect: Annotated[
+        float,
+        typer.Option(
+            "--effect", help="Difference to detect (0.1 = 10 points of a rate, or score points)."
+        ),
+    ],
+    run: Annotated[str | None, typer.Argument(help="A scored run to take variances from.")] = None,
+    baseline_rate: Annotated[
+        float | None,
+        typer.Option("--baseline-rate", min=0.0, max=1.0, help="Rate before the change."),
+    ] = None,
+    personas: Annotated[int, typer.Option("--personas", min=2, help="Personas per version.")] = 15,
+    icc: Annotated[
+        float,
+        typer.Option(
+            "--icc",
+            min=0.0,
+            max=0.999,
+            help="How alike one persona's repeats are (intra-persona correlation).",
+        ),
+    ] = 0.3,
+    effect_sd: Annotated[
+        float,
+        typer.Option(
+            "--effect-sd",
+            min=0.0,
+            help="How much the change varies by persona (0 = the same for all).",
+        ),
+    ] = 0.0,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Metric id(s) to plan (with RUN).")
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            "--alpha",
+            help="Two-sided alpha (default 0.05 / metrics compared, Holm's strictest step).",
+        ),
+    ] = None,
+    power: Annotated[float, typer.Option("--power", min=0.5, max=0.99)] = 0.8,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Repeats per persona a comparison needs to detect a difference with the given power:
+    from a baseline rate (before any run) or from a run's own variances."""
+    from harness.stats.compare import ALPHA
+    from harness.stats.metrics import metric_specs
+    from harness.stats.power import plan_from_run, plan_rate
+    from harness.stats.render import Section, render
+
+    level = alpha if alpha is not None else ALPHA / len(metric_specs())
+    if run is not None:
+        plans = plan_from_run(
+            _scored(run, runs_dir),
+            effect,
+            metrics=metric,
+            alpha=level,
+            power=power,
+            effect_sd=effect_sd,
+        )
+        if fmt is Format.json:
+            typer.echo("[" + ",\n".join(p.model_dump_json(indent=2) for p in plans) + "]")
+            return
+        section = Section(
+            f"Repeats per persona to detect a change of {effect:g} (power {power:g}, "
+            f"alpha {level:.4g}, paired design)",
+            headers=["metric", "now", "personas", "within-persona variance", "repeats per persona"],
+            rows=[
+                [
+                    p.metric,
+                    "-" if p.value is None else f"{p.value:.3f}",
+                    str(p.answer.personas),
+                    f"{p.answer.within_variance:.4f}",
+                    str(p.answer.repeats_per_persona or "more personas needed")
+                    + (
+                        f" ({p.answer.note})"
+                        if p.answer.note and p.answer.repeats_per_persona
+                        else ""
+                    ),
+                ]
+                for p in plans
+            ],
+            notes=[
+                f"from run {plans[0].arm if plans else '-'}: {plans[0].answer.method}"
+                if plans
+                else "no plannable metric",
+                f"effect SD across personas assumed {effect_sd:g} (--effect-sd)",
+            ],
+        )
+        typer.echo(render([section], fmt is Format.md), nl=False)
+        return
+    if baseline_rate is None:
+        raise fail("give a RUN, or --baseline-rate for a rate (with --personas and --icc)")
+    result = plan_rate(
+        baseline_rate,
+        effect,
+        personas=personas,
+        icc=icc,
+        alpha=level,
+        power=power,
+        effect_sd=effect_sd,
+    )
+    if fmt is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    paired = result.paired.repeats_per_persona
+    section = Section(
+        f"Repeats per persona to detect {baseline_rate:g} -> {baseline_rate + effect:g} "
+        f"(power {power:g}, alpha {level:.4g})",
+        lines=[
+            f"paired (both versions meet the same {personas} personas, as `sdi run` does): "
+            f"{paired if paired else 'no number of repeats suffices; add personas'}",
+            f"unpaired (different personas per version): "
+            f"{result.unpaired_repeats_per_persona or 'not reachable'}",
+        ],
+        notes=[result.paired.method, result.unpaired_note],
+    )
+    typer.echo(render([section], fmt is Format.md), nl=False)
+
+
+@cli_errors
+def gate(
+    baseline: Annotated[str, typer.Option("--baseline", help="Run id/folder, or prompt id/file.")],
+    candidate: Annotated[
+        str, typer.Option("--candidate", help="Run id/folder, or prompt id/file.")
+    ],
+    config: Annotated[Path, typer.Option("--config", help="Gates YAML.")] = Path("gates.yaml"),
+    suite: Annotated[Path, typer.Option("--suite", help="Suite run for a prompt version.")] = Path(
+        "suites/gate.yaml"
+    ),
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for gate.md, .junit.xml, .json.")
+    ] = Path("reports/gate"),
+    allow_drift: Annotated[
+        bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
+    does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
+    from harness.simulate.progress import default_progress
+    from harness.stats.compare import compare_runs
+    from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
+    from harness.stats.gate_inputs import resolve_side
+
+    gates = load_gate_config(config)
+    sides = [
+        resolve_side(
+            ref,
+            option=option,
+            suite_path=suite,
+            runs_dir=runs_dir,
+            progress=default_progress(not quiet),
+        )
+        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
+    ]
+    if sides[0].run_dir == sides[1].run_dir:
+        raise InputError(None, "--candidate", "baseline and candidate are the same run")
+    comparison = compare_runs(
+        sides,
+        allow_drift=allow_drift,
+        margins=gates.regression_margins(),
+        n_boot=gates.n_boot,
+        seed=gates.seed,
+    )
+    report = evaluate_gates(comparison, gates)
+    paths = write_gate_outputs(report, out)
+    label = " [SYNTHETIC backend]" if report.synthetic else ""
+    for g in report.gates:
+        typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
+    typer.echo(
+        f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
+        f"{report.count('warn')} warnings, {report.count('pass')} passed; "
+        f"reports in {paths.markdown.parent}"
+    )
+    if not report.passed:
+        raise typer.Exit(EXIT_GATE_FAILED)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("consistency")(consistency)
+    app.command("compare")(compare)
+    app.command("plan")(plan)
+    app.command("gate")(gate)

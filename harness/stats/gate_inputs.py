@@ -1,0 +1,68 @@
+"""What `sdi gate --baseline X --candidate Y` compares: a finished run, or a prompt version
+that the gate suite is run for (its prompts replaced by that one prompt).
+
+Runs go through the runs folder's response cache, so an unchanged baseline costs nothing the
+second time; scores come from `scored_run` (computed and saved when missing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.config.prompts import load_prompt
+from harness.config.suites import LoadedSuite, load_suite
+from harness.errors import InputError
+from harness.scoring.runs import scored_run
+from harness.simulate.progress import ProgressSink
+from harness.simulate.runner import run_suite
+from harness.store.rundata import RunData
+from harness.store.runs import find_run_dir
+
+
+def suite_for_prompt(loaded: LoadedSuite, prompt_path: Path) -> LoadedSuite:
+    """The suite with its prompts replaced by one prompt file."""
+    prompt = load_prompt(prompt_path)
+    suite = loaded.suite.model_copy(update={"prompts": [str(prompt_path.resolve())]})
+    return loaded.model_copy(update={"suite": suite, "prompts": [prompt]})
+
+
+def prompt_path_for(ref: str, loaded: LoadedSuite) -> Path | None:
+    """A prompt file path as given, or a prompt id looked up in the suite's prompts_dir."""
+    as_path = Path(ref)
+    if as_path.is_file():
+        return as_path
+    if "/" not in ref and not ref.endswith(".md"):
+        by_id = Path(loaded.path).parent / loaded.suite.prompts_dir / f"{ref}.md"
+        if by_id.is_file():
+            return by_id
+    return None
+
+
+def resolve_side(
+    ref: str,
+    *,
+    option: str,
+    suite_path: Path,
+    runs_dir: Path,
+    progress: ProgressSink | None = None,
+) -> RunData:
+    """A scored run for one side of the gate: the run `ref` names, or a new run of the gate
+    suite for the prompt version `ref` names. `option` (--baseline/--candidate) names the
+    field in errors."""
+    try:
+        run_dir = find_run_dir(ref, runs_dir)
+    except InputError:
+        run_dir = None
+    if run_dir is not None:
+        return scored_run(run_dir, runs_dir)
+    loaded = load_suite(suite_path)
+    prompt_path = prompt_path_for(ref, loaded)
+    if prompt_path is None:
+        raise InputError(
+            None,
+            option,
+            f"'{ref}' is neither a run (id in {runs_dir}, or a run folder) nor a prompt "
+            f"(a file, or an id in {Path(loaded.path).parent / loaded.suite.prompts_dir})",
+        )
+    new_run = run_suite(suite_for_prompt(loaded, prompt_path), runs_dir, progress=progress)
+    return scored_run(new_run, runs_dir)

@@ -1,0 +1,301 @@
+"""Consistency and comparison reports as aligned text (terminal) or markdown (PRs, docs).
+
+A report becomes a list of `Section`s (a title, lines of prose, and at most one table); the
+two writers only lay them out, so the text and markdown forms always say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from harness.stats.compare import Comparison, Contrast, MetricComparison
+from harness.stats.consistency import ConsistencyReport, VersionConsistency
+from harness.stats.measures import Interval
+
+SYNTHETIC_LABEL = "SYNTHETIC backend: offline stand-in, not model output"
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def pval(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def interval(iv: Interval, digits: int = 2) -> str:
+    return iv.text(digits)
+
+
+def to_text(sections: list[Section]) -> str:
+    out: list[str] = []
+    for s in sections:
+        out += [s.title, "=" * len(s.title)] if not out else ["", s.title, "-" * len(s.title)]
+        out += s.lines
+        if s.rows:
+            widths = [max(len(h), *(len(r[i]) for r in s.rows)) for i, h in enumerate(s.headers)]
+            out.append("  ".join(h.ljust(w) for h, w in zip(s.headers, widths, strict=True)))
+            out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in s.rows]
+        out += [f"  {n}" for n in s.notes]
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(sections: list[Section], level: int = 2) -> str:
+    out: list[str] = []
+    for i, s in enumerate(sections):
+        out += [f"{'#' * (level if i == 0 else level + 1)} {s.title}", ""]
+        if s.lines:
+            out += [f"{line}  " for line in s.lines] + [""]
+        if s.rows:
+            out.append("| " + " | ".join(_cell(h) for h in s.headers) + " |")
+            out.append("|" + "---|" * len(s.headers))
+            out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in s.rows]
+            out.append("")
+        if s.notes:
+            out += [f"- {n}" for n in s.notes] + [""]
+    return "\n".join(out)
+
+
+# --- consistency ----------------------------------------------------------------------------
+
+
+def consistency_sections(report: ConsistencyReport) -> list[Section]:
+    head = Section(
+        f"Consistency of run {report.run_id}",
+        lines=[SYNTHETIC_LABEL] if report.synthetic else [],
+    )
+    sections = [head]
+    for v in report.versions:
+        sections += _version_sections(v)
+    return sections
+
+
+def _version_sections(v: VersionConsistency) -> list[Section]:
+    tag = f"{v.arm} ({v.prompt_sha256[:12] if v.prompt_sha256 else '?'}…)"
+    personas = Section(
+        f"{tag}: scores per persona ({v.scored} of {v.interviews} interviews gave a score)",
+        headers=[
+            "persona",
+            "level",
+            "band",
+            "n",
+            "mean",
+            "SD",
+            "range",
+            "mode (share)",
+            "in band",
+            "MAE to band",
+        ],
+        rows=[
+            [
+                p.persona,
+                p.level or "-",
+                f"{p.band[0]:g}-{p.band[1]:g}" if p.band else "-",
+                f"{p.scored}/{p.interviews}",
+                num(p.mean),
+                num(p.sd),
+                f"{num(p.min, 1)}-{num(p.max, 1)} ({num(p.range, 1)})",
+                f"{num(p.modal_score, 1)} ({pct(p.modal_share)})",
+                pct(p.in_band_share),
+                num(p.mae_to_band),
+            ]
+            for p in v.personas
+        ],
+    )
+    a, val = v.agreement, v.validity
+    agreement = Section(
+        f"{tag}: agreement across repeats (personas = targets, repeats = raters)",
+        lines=[
+            f"ICC(A,1) two-way, absolute agreement, single rating: {interval(a.icc2)}  "
+            f"-> {a.icc_band}",
+            f"ICC(1,1) one-way: {interval(a.icc1)}  ({a.targets} personas x {a.raters} repeats)",
+            f"Krippendorff's alpha (interval): {num(a.krippendorff_alpha, 3)}  -> {a.alpha_band}",
+        ],
+        notes=[a.balanced_note] if a.balanced_note else [],
+    )
+    validity = Section(
+        f"{tag}: validity ({val.personas} personas; per-persona mean scores)",
+        lines=[
+            f"Spearman level vs score: {num(val.level_spearman.statistic)} "
+            f"(p {pval(val.level_spearman.p_value)});  Kendall: "
+            f"{num(val.level_kendall.statistic)} (p {pval(val.level_kendall.p_value)});  "
+            f"Spearman band midpoint vs score: {num(val.band_mid_spearman.statistic)} "
+            f"(p {pval(val.band_mid_spearman.p_value)})",
+            f"scores inside the band: {interval(val.in_band)} (Wilson 95%, interviews);  "
+            f"mean distance to the band: {num(val.mae_to_band)}",
+            f"strong (senior/staff) mean {num(val.strong_mean)} vs weak (junior) mean "
+            f"{num(val.weak_mean)}: gap {num(val.strong_weak_gap_sd)} within-persona SDs "
+            f"(SD {num(val.within_sd)})",
+        ],
+    )
+    rules = Section(
+        f"{tag}: rules (pass rate among interviews where the rule applied; pass^k over personas)",
+        headers=["rule", "applicable", "pass rate [95%]", "pass^k, k=1..n", "violations/chances"],
+        rows=[
+            [
+                r.rule,
+                str(r.applicable),
+                interval(r.pass_rate),
+                " ".join(f"{c.value:.2f}" for c in r.curve) or "-",
+                f"{r.violations}/{r.opportunities}"
+                if r.opportunities is not None
+                else str(r.violations),
+            ]
+            for r in v.rules
+        ],
+        notes=[
+            "pass^k = C(c,k)/C(n,k) per persona (c passes of n applicable repeats), averaged over "
+            "personas with at least k; a fall with k means the rule is kept unreliably"
+        ],
+    )
+    var = v.variance
+    variance = Section(f"{tag}: where score variance comes from", lines=[var.note])
+    if var.available:
+        variance.headers = ["source", "variance", "share"]
+        variance.rows = [
+            [c.source, num(c.variance, 3) + (" (clipped)" if c.clipped else ""), pct(c.share)]
+            for c in var.components
+        ]
+        variance.notes = [var.method]
+    return [personas, agreement, validity, rules, variance]
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+
+def _value(m: MetricComparison, side: Literal["baseline", "candidate"]) -> str:
+    v = getattr(m, side)
+    pct_unit = m.unit == "share"
+    show = pct if pct_unit else num
+    if v.value is None:
+        return "-"
+    text = show(v.value)
+    if v.low is not None and v.high is not None:
+        text += f" [{show(v.low)}, {show(v.high)}]"
+    return text
+
+
+def _difference(m: MetricComparison) -> str:
+    if m.difference is None:
+        return "-"
+    scale, unit = (100, " pts") if m.unit == "share" else (1, "")
+    text = f"{scale * m.difference:+.1f}{unit}" if scale == 100 else f"{m.difference:+.2f}"
+    if m.ci95:
+        lo, hi = (scale * m.ci95[0], scale * m.ci95[1])
+        text += f" [{lo:+.1f}, {hi:+.1f}]" if scale == 100 else f" [{lo:+.2f}, {hi:+.2f}]"
+    return text
+
+
+def _margin(m: MetricComparison) -> str:
+    return f"±{100 * m.margin:g} pts" if m.unit == "share" else f"±{m.margin:g}"
+
+
+def _repeats(m: MetricComparison) -> str:
+    r = m.repeats_needed
+    if m.verdict != "inconclusive":
+        return ""
+    if r is None:
+        return "-"
+    if r.repeats_per_persona is None:
+        return "more personas"
+    return f"{r.repeats_per_persona} ({r.target})"
+
+
+def contrast_section(c: Contrast) -> Section:
+    design = "paired by persona and sample" if c.paired else "unpaired"
+    notes = list(c.notes)
+    for m in c.metrics:
+        extras = ", ".join(f"{k} {num(v, 3)}" for k, v in m.extra.items())
+        if extras:
+            notes.append(f"{m.metric}: {extras}")
+        if m.repeats_needed and m.repeats_needed.note:
+            notes.append(f"{m.metric}: {m.repeats_needed.note}")
+    notes.append(
+        "difference = candidate - baseline with a 95% cluster-bootstrap interval over personas; "
+        "p(Holm) corrected across all metrics; 'no change' = 90% interval inside ±margin"
+    )
+    return Section(
+        f"{c.candidate} vs {c.baseline}",
+        lines=[
+            f"{design}; {c.personas} personas, {c.matched_interviews} matched interviews per "
+            "version"
+        ],
+        headers=[
+            "metric",
+            "baseline",
+            "candidate",
+            "difference [95%]",
+            "test",
+            "p",
+            "p(Holm)",
+            "margin",
+            "verdict",
+            "repeats/persona to settle",
+        ],
+        rows=[
+            [
+                m.metric,
+                _value(m, "baseline"),
+                _value(m, "candidate"),
+                _difference(m),
+                m.test,
+                pval(m.p_value),
+                pval(m.p_holm),
+                _margin(m),
+                m.verdict,
+                _repeats(m),
+            ]
+            for m in c.metrics
+        ],
+        notes=notes,
+    )
+
+
+def comparison_sections(comparison: Comparison) -> list[Section]:
+    lines = [SYNTHETIC_LABEL] if comparison.synthetic else []
+    if comparison.drift:
+        lines.append(
+            "WARNING: compared despite differences outside the prompt (--allow-drift): "
+            + "; ".join(d.text() for d in comparison.drift)
+        )
+    head = Section(
+        "Prompt version comparison",
+        lines=lines,
+        headers=["version", "run", "prompt sha256", "interviews", "personas", "seed"],
+        rows=[
+            [
+                a.arm,
+                a.run_id,
+                (a.prompt_sha256 or "?")[:12] + "…",
+                str(a.interviews),
+                str(a.personas),
+                "-" if a.seed is None else str(a.seed),
+            ]
+            for a in comparison.arms
+        ],
+    )
+    return [head, *(contrast_section(c) for c in comparison.contrasts)]
+
+
+def render(sections: list[Section], markdown: bool) -> str:
+    return to_markdown(sections) if markdown else to_text(sections)
