@@ -12,6 +12,7 @@ from harness.backends.base import ModelRequest, ModelResponse
 from harness.backends.synthetic import SyntheticBackend
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
+from harness.simulate.interview import DEFAULT_OPENING, opening_text
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite, run_suite_async
 from harness.store.runs import read_manifest
@@ -176,3 +177,52 @@ def test_candidate_is_held_constant_across_prompt_versions(tmp_path: Path) -> No
     assert len(first_requests) == 2
     assert sum(len(r.messages) == 1 for r in candidate.requests) == 2
     assert len(candidate.requests) < candidate_turns
+
+
+def test_candidate_opens_with_the_statement_of_the_prompts_start_line() -> None:
+    v1 = (Path(__file__).resolve().parent.parent / "prompts/interviewer/v1.md").read_text()
+    assert opening_text(v1) == "I'd like to do a system design interview."
+    assert opening_text('Rules...\nStart: "Hello. I want to practise. Ready?"') == (
+        "Hello. I want to practise."
+    )
+    assert opening_text("A prompt with no start line.") == DEFAULT_OPENING
+
+
+class SilentAfter:
+    """An interviewer that goes silent (an empty reply, as after a refusal) at call n."""
+
+    name = "anthropic"
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.requests: list[ModelRequest] = []
+        self.inner = SyntheticBackend()
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        self.requests.append(request)
+        response = await self.inner.complete(request)
+        if len(self.requests) >= self.n:
+            return response.model_copy(update={"text": "", "stop_reason": "refusal"})
+        return response.model_copy(update={"synthetic": False, "backend": "anthropic"})
+
+
+async def test_an_empty_reply_ends_the_interview_and_is_never_sent_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    suite = write_project(
+        tmp_path / "p",
+        repeats=1,
+        personas=[SCRIPTED_PERSONA],
+        extra_suite={"interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6"}},
+    )
+    backend = SilentAfter(4)
+    run_dir = await run_suite_async(
+        load_suite(suite), tmp_path / "runs", progress=QuietProgress(), interviewer_backend=backend
+    )
+    (transcript,) = load_transcripts(run_dir / "transcripts.jsonl")
+    assert transcript.meta["end_reason"] == "empty_reply"
+    assert len(backend.requests) == 4
+    assert all(m.content for r in backend.requests for m in r.messages)
+    # every persona is scripted, so no candidate model ran: the run is not synthetic
+    assert read_manifest(run_dir).synthetic is False

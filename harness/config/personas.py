@@ -150,7 +150,7 @@ def load_persona(path: str | Path) -> LoadedPersona:
     if persona.id != p.stem:
         raise InputError(p, "id", f"'{persona.id}' must match the file name '{p.stem}'")
     return LoadedPersona(
-        persona=persona, path=str(p), sha256=hashlib.sha256(p.read_bytes()).hexdigest()
+        persona=persona, path=str(p.resolve()), sha256=hashlib.sha256(p.read_bytes()).hexdigest()
     )
 
 

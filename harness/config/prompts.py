@@ -23,5 +23,8 @@ def load_prompt(path: str | Path) -> PromptVersion:
         raise InputError(p, None, "prompt file not found")
     raw = p.read_bytes()
     return PromptVersion(
-        id=p.stem, path=str(p), text=raw.decode("utf-8"), sha256=hashlib.sha256(raw).hexdigest()
+        id=p.stem,
+        path=str(p.resolve()),
+        text=raw.decode("utf-8"),
+        sha256=hashlib.sha256(raw).hexdigest(),
     )

@@ -57,8 +57,22 @@ class LoadedSuite(BaseModel):
     prompts: list[PromptVersion]
     personas: list[LoadedPersona]
 
+    def models_candidate(self) -> bool:
+        """Whether any persona is played by a model (scripted ones need no candidate backend)."""
+        return any(lp.persona.mode == "llm" for lp in self.personas)
+
+    def backends_used(self) -> set[str]:
+        used = {self.suite.interviewer.backend}
+        if self.models_candidate():
+            used.add(self.suite.candidate.backend)
+        return used
+
     def needs_api_key(self) -> bool:
-        return "anthropic" in (self.suite.interviewer.backend, self.suite.candidate.backend)
+        return "anthropic" in self.backends_used()
+
+    def uses_synthetic(self) -> bool:
+        """True when any text in the run comes from the synthetic stand-in."""
+        return "synthetic" in self.backends_used()
 
 
 def _resolve_prompt(entry: str, base: Path, prompts_dir: Path) -> Path:
@@ -88,7 +102,7 @@ def load_suite(path: str | Path, *, require_key: bool = True) -> LoadedSuite:
     if len(set(ids)) != len(ids):
         raise InputError(p, "prompts", "two prompt versions share one id (file stem)")
     personas = load_personas(suite.personas, base, p)
-    loaded = LoadedSuite(suite=suite, path=str(p), prompts=prompts, personas=personas)
+    loaded = LoadedSuite(suite=suite, path=str(p.resolve()), prompts=prompts, personas=personas)
     if require_key and loaded.needs_api_key() and not os.environ.get("ANTHROPIC_API_KEY"):
         role = "interviewer" if suite.interviewer.backend == "anthropic" else "candidate"
         raise InputError(

@@ -6,6 +6,7 @@ records why in `meta.end_reason`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,14 +21,16 @@ from harness.scoring.feedback import looks_like_feedback
 from harness.simulate.candidates import CandidatePlayer
 from harness.simulate.clock import TIME_UP_S, clock_prefix, interviewer_seconds
 
-OPENING_TEXT = "I'd like to do a system design interview."
+DEFAULT_OPENING = "I'd like to do a system design interview."
+_START_LINE = re.compile(r'^Start:\s*"(.+?)"\s*$', re.MULTILINE)
+_SENTENCE = re.compile(r"[^.?!]+[.?!]")
 TIME_UP_TEXT = (
     "We're at the 40-minute mark, so I think time is up. Could you give me your feedback "
     "and a score?"
 )
 NUDGE_TEXT = "Before we finish, could you give me your feedback and a score out of 10?"
 MAX_NUDGES = 2
-EndReason = Literal["feedback", "no_feedback", "turn_limit", "token_cap", "cost_cap"]
+EndReason = Literal["feedback", "no_feedback", "turn_limit", "token_cap", "cost_cap", "empty_reply"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,19 @@ def interviewer_messages(turns: list[Turn], clock: str) -> list[ChatMessage]:
     return out
 
 
+def opening_text(prompt_text: str) -> str:
+    """What the candidate says first, as the prompt's Start line implies.
+
+    The seed prompt's Start line is the candidate's request followed by the interviewer's
+    question; the candidate says the statements and leaves the questions to the interviewer.
+    """
+    match = _START_LINE.search(prompt_text)
+    if not match:
+        return DEFAULT_OPENING
+    statements = [s.strip() for s in _SENTENCE.findall(match.group(1)) if not s.endswith("?")]
+    return " ".join(statements) or DEFAULT_OPENING
+
+
 def pick_text(problem: str) -> str:
     return f"Let's do the {PROBLEM_LABELS[problem]}."
 
@@ -70,6 +86,7 @@ class _Interview:
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     clock_s: float = 0.0
+    silent: bool = False  # the interviewer returned no text (a refusal, say): nothing to answer
 
     def record(self, response: ModelResponse, role: str) -> None:
         cost = response.cost_usd or estimate_cost(response.model, response.usage)
@@ -109,11 +126,14 @@ class _Interview:
         )
         response = await self.interviewer.complete(request)
         self.record(response, "interviewer")
+        self.silent = not response.text.strip()
         self.turns.append(Turn(role="interviewer", text=response.text, elapsed_s=self.clock_s))
         self.clock_s = round(self.clock_s + interviewer_seconds(response.text), 1)
         return response.text
 
     def cap_reached(self) -> EndReason | None:
+        if self.silent:
+            return "empty_reply"
         limits = self.plan.limits
         if len(self.turns) + 2 > limits.max_turns:
             return "turn_limit"
@@ -132,7 +152,9 @@ class _Interview:
                 break
             self.say(NUDGE_TEXT, [], 5.0)
             last = await self.reply()
-        return "feedback" if looks_like_feedback(last) else "no_feedback"
+        if looks_like_feedback(last):
+            return "feedback"
+        return self.cap_reached() or "no_feedback"
 
 
 async def run_interview(
@@ -140,7 +162,7 @@ async def run_interview(
 ) -> Transcript:
     """Play one interview to its end and return it as a `sdi.transcript/1` record."""
     run = _Interview(plan, interviewer)
-    run.say(OPENING_TEXT, [], 5.0)
+    run.say(opening_text(plan.prompt.text), [], 5.0)
     await run.reply()
     run.say(pick_text(plan.persona.problem), [], 8.0)
     await run.reply()

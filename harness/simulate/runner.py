@@ -17,8 +17,8 @@ from typing import Any
 from harness import __version__
 from harness.backends.base import Backend, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
-from harness.backends.registry import make_backend
-from harness.config.suites import LoadedSuite
+from harness.backends.registry import close_backend, make_backend
+from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
 from harness.scoring import SCORER_VERSION
@@ -57,7 +57,7 @@ def _git_commit(where: Path) -> str | None:
 
 def plan_interviews(loaded: LoadedSuite) -> list[InterviewPlan]:
     suite = loaded.suite
-    synthetic = "synthetic" in (suite.interviewer.backend, suite.candidate.backend)
+    synthetic = loaded.uses_synthetic()
     return [
         InterviewPlan(
             interview_id=f"{prompt.id}:{lp.persona.id}#{sample}",
@@ -123,7 +123,7 @@ def new_manifest(loaded: LoadedSuite, run_id: str, planned: int) -> Manifest:
         candidate=role(suite.candidate),
         harness_version=__version__,
         git_commit=_git_commit(Path(loaded.path).parent),
-        synthetic="synthetic" in (suite.interviewer.backend, suite.candidate.backend),
+        synthetic=loaded.uses_synthetic(),
         started_at=_now(),
         interviews_planned=planned,
         fingerprint=fingerprint(loaded),
@@ -199,39 +199,42 @@ async def run_suite_async(
     cache = ResponseCache(runs_dir / CACHE_FILE)
     counter = CallCounter()
     suite = loaded.suite
-    interviewer = CachedBackend(
-        interviewer_backend or make_backend(suite.interviewer), cache, counter
-    )
-    needs_candidate_model = any(p.persona.mode == "llm" for p in plans)
-    candidate_model = (
-        CachedBackend(candidate_backend or make_backend(suite.candidate), cache, counter)
-        if needs_candidate_model
-        else None
-    )
+    owned: list[Backend] = []  # made here, so closed here; injected backends belong to the caller
+
+    def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
+        if injected is None:
+            injected = make_backend(settings)
+            owned.append(injected)
+        return CachedBackend(injected, cache, counter)
+
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
     label = f"{suite.name}{' [synthetic]' if manifest.synthetic else ''}"
-    sink.start(len(plans), len(done), label)
     limit = asyncio.Semaphore(suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
-
-    def player(plan: InterviewPlan) -> CandidatePlayer:
-        if plan.persona.mode == "scripted":
-            return ScriptedCandidate(plan.persona)
-        assert candidate_model is not None
-        return ModelCandidate(
-            plan.persona, candidate_model, suite.candidate, plan.sample_index, plan.seed
-        )
-
-    async def one(plan: InterviewPlan) -> None:
-        async with limit:
-            transcript = await run_interview(plan, interviewer, player(plan))
-        append_jsonl(run_dir / TRANSCRIPTS, transcript.to_json())
-        finished[plan.interview_id] = transcript
-        sink.advance(plan.interview_id, str(transcript.meta["end_reason"]))
-
     previous_calls, previous_hits = manifest.model_calls, manifest.cache_hits
     try:
+        interviewer = backend_for(suite.interviewer, interviewer_backend)
+        candidate_model = (
+            backend_for(suite.candidate, candidate_backend) if loaded.models_candidate() else None
+        )
+
+        def player(plan: InterviewPlan) -> CandidatePlayer:
+            if plan.persona.mode == "scripted":
+                return ScriptedCandidate(plan.persona)
+            assert candidate_model is not None
+            return ModelCandidate(
+                plan.persona, candidate_model, suite.candidate, plan.sample_index, plan.seed
+            )
+
+        async def one(plan: InterviewPlan) -> None:
+            async with limit:
+                transcript = await run_interview(plan, interviewer, player(plan))
+            append_jsonl(run_dir / TRANSCRIPTS, transcript.to_json())
+            finished[plan.interview_id] = transcript
+            sink.advance(plan.interview_id, str(transcript.meta["end_reason"]))
+
+        sink.start(len(plans), len(done), label)
         async with asyncio.TaskGroup() as group:
             for plan in todo:
                 group.create_task(one(plan))
@@ -244,6 +247,8 @@ async def run_suite_async(
         raise
     finally:
         sink.stop()
+        for backend in owned:
+            await close_backend(backend)
         ordered = [finished[p.interview_id] for p in plans if p.interview_id in finished]
         _totals(manifest, ordered)
         manifest.model_calls = previous_calls + counter.model_calls
