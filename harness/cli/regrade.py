@@ -38,7 +38,7 @@ def regrade(
             runs_dir,
             samples=samples,
             concurrency=concurrency,
-            progress=default_progress(not quiet),
+            progress=default_progress(not quiet, unit="regrades"),
         )
     except BackendFatalError as err:
         raise fail(f"model backend: {err}", code=1) from None

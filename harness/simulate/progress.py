@@ -29,13 +29,14 @@ class QuietProgress:
 class LineProgress:
     """One line per finished interview on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "interviews") -> None:
+        self.unit = unit
         self.total = 0
         self.done = 0
 
     def start(self, total: int, already_done: int, label: str) -> None:
         self.total, self.done = total, already_done
-        print(f"{label}: {total} interviews, {already_done} already done", file=sys.stderr)
+        print(f"{label}: {total} {self.unit}, {already_done} already done", file=sys.stderr)
 
     def advance(self, interview_id: str, note: str) -> None:
         self.done += 1
@@ -46,7 +47,7 @@ class LineProgress:
 
 
 class BarProgress:
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "interviews") -> None:
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -55,7 +56,7 @@ class BarProgress:
             console=Console(stderr=True),
             transient=False,
         )
-        self._task = self._progress.add_task("interviews", total=0)
+        self._task = self._progress.add_task(unit, total=0)
 
     def start(self, total: int, already_done: int, label: str) -> None:
         self._progress.update(self._task, total=total, completed=already_done, description=label)
@@ -68,7 +69,8 @@ class BarProgress:
         self._progress.stop()
 
 
-def default_progress(enabled: bool = True) -> ProgressSink:
+def default_progress(enabled: bool = True, unit: str = "interviews") -> ProgressSink:
+    """A bar on a terminal, plain lines in logs and pipes, nothing when disabled."""
     if not enabled:
         return QuietProgress()
-    return BarProgress() if sys.stderr.isatty() else LineProgress()
+    return BarProgress(unit) if sys.stderr.isatty() else LineProgress(unit)
