@@ -87,3 +87,14 @@ def test_asks_keep_their_text_for_evidence() -> None:
     found = asks("Okay. How would you shard it? And what about replication?")
     assert [a.text for a in found] == ["How would you shard it?", "And what about replication?"]
     assert [a.kind for a in found] == ["question", "question"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pick one of these:\n\n1. URL shortener\n2. Twitter feed\n\nWhich one would you like?",
+        "Choose one:\n- LRU\n- LFU\n\nWhich would you pick, and why?",
+    ],
+)
+def test_ask_around_an_option_list_is_one(text: str) -> None:
+    assert count_questions(text) == 1

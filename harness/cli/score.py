@@ -172,6 +172,49 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
     typer.echo("; ".join(parts), err=True)
 
 
+@cli_errors
+def validate_scorers(
+    judge: JudgeOpt = JudgeKind.none,
+    judge_model: JudgeModel = None,
+    golden: Annotated[
+        Path | None, typer.Option("--golden", help="Folder of golden cases (*.yaml).")
+    ] = None,
+    misses: Annotated[
+        bool, typer.Option("--misses/--no-misses", help="List each disagreement with the labels.")
+    ] = True,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
+    quiet: Quiet = False,
+) -> None:
+    """Per-rule precision, recall and F1 of the scorers against the labelled golden set
+    (positive class: "fail", a violation detected), agreement on turn indices and on the final
+    score; with --judge, the judge's agreement with the labels on the rules it judges.
+
+    Exit codes: 0 whatever the figures; 2 bad input (no golden cases, a malformed case, a
+    missing API key).
+    """
+    from harness.scoring.golden import GOLDEN_DIR
+    from harness.scoring.validate import render, validate_golden
+
+    folder = golden or GOLDEN_DIR
+
+    async def run() -> str:
+        if judge is JudgeKind.none:
+            _, result, judged = await validate_golden(folder)
+            return render(folder, result, judged, misses)
+        from harness.scoring.judge import make_judge
+
+        judge_obj = make_judge(judge.value, model=judge_model, cache_path=runs_dir / "cache.sqlite")
+        try:
+            progress = _progress(0, True, quiet)
+            _, result, judged = await validate_golden(folder, judge=judge_obj, progress=progress)
+        finally:
+            await judge_obj.aclose()
+        return render(folder, result, judged, misses)
+
+    typer.echo(asyncio.run(run()))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
     app.command("score")(score)
+    app.command("validate-scorers")(validate_scorers)

@@ -16,6 +16,7 @@ from typing import Literal
 
 from harness.scoring.lexicon import has, matcher, normalize, straighten, words
 from harness.scoring.markdown import blocks, sentences, strip_emphasis
+from harness.scoring.questions import asks
 from harness.scoring.rubrics import lexicon
 
 FORMAT = "feedback_format"
@@ -245,10 +246,22 @@ def parse_feedback(text: str) -> FeedbackParts:
     return parts
 
 
+_OTHER_GRADE = re.compile(
+    r"(?<!\w)(?:score|grade|rating|overall|mark)\s*(?:\*\*|__)?\s*[:=-]?\s*(?:\*\*|__)?\s*"
+    r"(?:\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+|[a-f][+-]?(?![\w+-])|(?:strong\s+)?(?:no\s+)?hire)",
+    re.IGNORECASE,
+)
+
+
+def gives_grade(text: str) -> bool:
+    """A score out of 10, or a grade on another scale ("Score: 82/100", "Grade: B+")."""
+    return extract_score(text) is not None or _OTHER_GRADE.search(text) is not None
+
+
 def looks_like_feedback(text: str) -> bool:
-    """A final assessment: a score out of 10, labels for two of the three sections, or an
+    """A final assessment: a score or grade, labels for two of the three sections, or an
     announced assessment whose sentences say what was strong, weak or wanted."""
-    if extract_score(text) is not None:
+    if gives_grade(text):
         return True
     text = straighten(text)
     if len({lab.kind for lab in _labels(text)} - {"other"}) >= 2:
@@ -256,3 +269,12 @@ def looks_like_feedback(text: str) -> bool:
     if not has(FORMAT, "assessment_cues", normalize(text)):
         return False
     return len(parse_feedback(text).present()) >= 2
+
+
+def answers_feedback_request(text: str) -> bool:
+    """Looser, for the turn right after the candidate asked for feedback: any assessment that
+    asks nothing more ("Thanks! Overall you did well.") is the feedback, however thin."""
+    if looks_like_feedback(text):
+        return True
+    lowered = normalize(text)
+    return has(FORMAT, "assessment_cues", lowered) and all(a.check_in for a in asks(text))

@@ -50,7 +50,10 @@ def _patterns() -> _Patterns:
     wh_clause = rf"(?:{wh})(?:'s|'re|\s+{modifier}(?:{aux})(?!\w)|\s+(?:about|happens|if)(?!\w))"
     clause = rf"{wh_clause}|(?:{aux})\s+(?:{subject})(?!\w)|(?:{asks})(?!\w)"
     return _Patterns(
-        request=re.compile(rf"^{lead}(?:(?:{requests})(?!\w)|(?:please\s+)?(?:{asks})(?!\w))"),
+        # A request verb needs something to ask about: "Pick one." asks, "Good pick." does not.
+        request=re.compile(
+            rf"^{lead}(?:(?:{requests})(?!\w)|(?:please\s+)?(?:{asks})(?!\w)(?=[\s,]+\w))"
+        ),
         check_in=re.compile(rf"^{lead}(?:{words(RULE, 'check_ins')})[\s?.!]*$"),
         joint=re.compile(rf"(?:,\s*|;\s*|\s+)(?:and|also|plus)\s+(?={clause})|;\s*(?={clause})"),
     )
@@ -78,22 +81,39 @@ def _ask_kind(sentence: str, normalized: str) -> AskKind | None:
     return None
 
 
+def _sentence_asks(index: int, block: Block) -> list[list[Ask]]:
+    """Each sentence's asks (a joined sentence gives several)."""
+    out: list[list[Ask]] = []
+    for sentence in sentences(block.text):
+        normalized = normalize(sentence)
+        kind = _ask_kind(sentence, normalized)
+        check_in = kind is not None and bool(_patterns().check_in.match(normalized))
+        parts = _split_joined(sentence, normalized) if kind is not None else []
+        out.append([Ask(p, kind, index, block.kind == "heading", check_in) for p in parts if kind])
+    return out
+
+
 def asks(text: str) -> list[Ask]:
     """The distinct asks of a turn, in order."""
-    found: list[Ask] = []
     parsed = blocks(text)
-    option_groups = _option_groups(parsed)
-    for index, block in enumerate(parsed):
-        if block.list_group in option_groups:
+    per_block = [_sentence_asks(i, b) for i, b in enumerate(parsed)]
+    for first, last in _list_spans(parsed):
+        lead = per_block[first - 1] if first > 0 and parsed[first - 1].kind != "item" else None
+        items = per_block[first : last + 1]
+        if (
+            not lead
+            or not lead[-1]
+            or any(a.kind == "question" for b in items for s in b for a in s)
+        ):
             continue
-        for sentence in sentences(block.text):
-            normalized = normalize(sentence)
-            kind = _ask_kind(sentence, normalized)
-            if kind is None:
-                continue
-            check_in = bool(_patterns().check_in.match(normalized))
-            for part in _split_joined(sentence, normalized):
-                found.append(Ask(part, kind, index, block.kind == "heading", check_in))
+        # The list enumerates the options of the ask before it: its items ask nothing, and a
+        # question right after the list repeats that ask ("Pick one: ... Which one?").
+        for block in items:
+            block[:] = [[] for _ in block]
+        after = per_block[last + 1] if last + 1 < len(parsed) else []
+        if after and after[0]:
+            lead[-1] = []
+    found = [a for block in per_block for sentence in block for a in sentence]
     if any(not a.in_heading for a in found):
         found = [a for a in found if not a.in_heading]
     if any(not a.check_in for a in found):
@@ -101,23 +121,14 @@ def asks(text: str) -> list[Ask]:
     return found
 
 
-def _option_groups(parsed: list[Block]) -> set[int]:
-    """List groups that enumerate the options of the question just before them."""
-    groups: dict[int, list[str]] = {}
-    lead_of: dict[int, str] = {}
-    previous: Block | None = None
-    for block in parsed:
+def _list_spans(parsed: list[Block]) -> list[tuple[int, int]]:
+    """(first, last) block indices of each list."""
+    spans: dict[int, tuple[int, int]] = {}
+    for i, block in enumerate(parsed):
         if block.kind == "item":
-            if block.list_group not in groups and previous is not None and previous.kind != "item":
-                lead_of[block.list_group] = (sentences(previous.text) or [""])[-1]
-            groups.setdefault(block.list_group, []).append(block.text)
-        previous = block
-    return {
-        group
-        for group, items in groups.items()
-        if is_question_sentence(lead_of.get(group, ""))
-        and not any(is_question_sentence(s) for item in items for s in sentences(item))
-    }
+            first, _ = spans.get(block.list_group, (i, i))
+            spans[block.list_group] = (first, i)
+    return sorted(spans.values())
 
 
 def count_questions(text: str) -> int:

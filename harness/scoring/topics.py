@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.scoring.lexicon import matcher, normalize, phrase_regex
+from harness.scoring.markdown import plain_sentences
 from harness.scoring.rubrics import lexicon, lexicon_names
 from harness.scoring.terms import stem
 
 RULE = "drill_down"
 _WORD = re.compile(r"[a-z0-9][a-z0-9'/-]*")
+# A topic's own word matches by its first letters: "persistence", "persisted", "persist".
+PREFIX_LETTERS = 6
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,19 @@ def families_in(normalized_text: str) -> tuple[str, ...]:
 
 
 def _own_words(topic: str) -> list[str]:
+    """The topic's own words as prefixes ("persistence" -> "persis*" matches "persisted")."""
     filler = set(lexicon(RULE, "topic_filler"))
-    return [
-        stem(w) + "*" for w in _WORD.findall(normalize(topic)) if w not in filler and len(w) >= 3
-    ]
+    out = []
+    for word in _WORD.findall(normalize(topic)):
+        if word in filler or len(word) < 3:
+            continue
+        out.append(stem(word)[:PREFIX_LETTERS] + "*")
+    return out
 
 
 @lru_cache(maxsize=8192)
-def _build(topic: str, fallback_families: tuple[str, ...]) -> Topic:
-    found = families_in(normalize(topic)) or fallback_families
+def _build(topic: str, context_families: tuple[str, ...]) -> Topic:
+    found = families_in(normalize(topic)) or context_families
     names = _own_words(topic)
     aspects: list[str] = []
     for family in found:
@@ -64,9 +71,12 @@ def _build(topic: str, fallback_families: tuple[str, ...]) -> Topic:
 
 
 def topic(name: str | None, context: str = "") -> Topic:
-    """The topic of an annotation; `context` (the candidate's turn) stands in for a topic that
-    names no family, or for a missing topic."""
+    """The topic of an annotation. A topic that names no family takes the families of the
+    sentences of `context` (the candidate's turn) that mention it; a missing topic takes those
+    of the whole turn."""
     name = name or ""
     if families_in(normalize(name)):
         return _build(name, ())
-    return _build(name, families_in(normalize(context)))
+    own = phrase_regex(_own_words(name)) if name.strip() else None
+    around = [s for s in plain_sentences(context) if own is None or own.search(s)]
+    return _build(name, tuple(dict.fromkeys(f for s in around for f in families_in(s))))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.contracts import Transcript, Turn
-from harness.scoring.feedback import looks_like_feedback
+from harness.scoring.feedback import answers_feedback_request, looks_like_feedback
 from harness.scoring.lexicon import normalize
 from harness.scoring.questions import Ask, asks
 
@@ -91,5 +91,13 @@ def view(transcript: Transcript) -> TranscriptView:
     due = _due_index(transcript, time_up)
     assessments = [i for i in interviewer if looks_like_feedback(turns[i].text)]
     on_time = [i for i in assessments if due is not None and i >= due]
+    first_due = next((i for i in interviewer if due is not None and i >= due), None)
+    # A thin answer to the request for feedback is still the feedback, however poor.
+    if (
+        first_due is not None
+        and first_due not in on_time
+        and answers_feedback_request(turns[first_due].text)
+    ):
+        on_time.insert(0, first_due)
     feedback = on_time[0] if on_time else (assessments[-1] if assessments else None)
     return TranscriptView(transcript, interviewer, time_up, due, feedback, assessments)

@@ -17,8 +17,9 @@ from harness.scoring.view import TranscriptView
 
 _PRONOUN_BACK = re.compile(r"(?<!\w)(?:it|its|that|this|them|those|these|they)(?!\w)")
 _CLAUSE = re.compile(r"\s+[—–-]\s+|;\s+|:\s+|,\s+(?=but\b)")
-# A statement shares this many content words with the claim's true fact: it states the fact.
-NOTE_OVERLAP = 3
+# A statement that shares this many words of the true fact (the annotation's note) that the
+# claim itself did not use states the fact.
+NOTE_OVERLAP = 2
 # A negated statement shares this many content words with the claim: it contradicts it.
 CLAIM_OVERLAP = 2
 _LEAD_SPAN = 25  # a restatement opens the statement ("So you said...")
@@ -93,8 +94,20 @@ def gives_numbers(text: str) -> bool:
     return _scale_numbers().search(normalize(text)) is not None
 
 
+@lru_cache(maxsize=1)
+def _amount_question() -> re.Pattern[str]:
+    amount = words("scale_probe", "amount_questions")
+    units = words("scale_probe", "scale_units")
+    return re.compile(rf"(?<!\w)(?:{amount})\s+(?:[\w'-]+\s+){{0,3}}?(?:{units})(?!\w)")
+
+
 def asks_scale(view: TranscriptView, i: int) -> bool:
-    return any(has("scale_probe", "scale_terms", normalize(a.text)) for a in view.asks(i))
+    """An ask in turn i wants scale numbers: users, traffic, QPS, storage, growth."""
+    for ask in view.asks(i):
+        text = normalize(ask.text)
+        if has("scale_probe", "scale_terms", text) or _amount_question().search(text):
+            return True
+    return False
 
 
 def check_scale_probe(view: TranscriptView) -> RuleResult:
@@ -165,11 +178,11 @@ def _statements(text: str) -> list[str]:
 def correction(view: TranscriptView, c: int, i: int) -> str | None:
     """The statement of turn i that says the claim of turn c is wrong or states the fact."""
     rule = "no_direct_correction"
-    facts = [content_words(n) for n in view.notes(c, "incorrect_claim")]
     claim = content_words(view.text(c))
+    facts = [content_words(n) - claim for n in view.notes(c, "incorrect_claim")]
     for statement in _statements(view.text(i)):
         text = normalize(statement)
-        if is_question_sentence(statement) or has(rule, "restatement_leads", text[:_LEAD_SPAN]):
+        if is_question_sentence(statement) or has(rule, "probe_leads", text[:_LEAD_SPAN]):
             continue
         if has(rule, "correction_phrases", text):
             return statement
