@@ -284,14 +284,14 @@ def validity(table: pd.DataFrame) -> Validity:
     gap = None
     if len(strong) and len(weak) and within:
         gap = finite((strong.mean() - weak.mean()) / within)
-    inside = int(scored["in_band"].sum())
+    banded = scored["in_band"].dropna()
     return Validity(
         personas=len(per),
         level_spearman=_correlation("spearman", per["level_rank"], per["score"]),
         level_kendall=_correlation("kendall", per["level_rank"], per["score"]),
         band_mid_spearman=_correlation("spearman", per["band_mid"], per["score"]),
-        in_band=wilson(inside, len(scored)),
-        mae_to_band=finite(scored["band_error"].mean()) if len(scored) else None,
+        in_band=wilson(int(banded.sum()), len(banded)),
+        mae_to_band=finite(scored["band_error"].mean()) if len(banded) else None,
         strong_mean=finite(strong.mean()) if len(strong) else None,
         weak_mean=finite(weak.mean()) if len(weak) else None,
         within_sd=within,

@@ -167,9 +167,9 @@ class IccResult(BaseModel):
 
 def icc(table: BalancedTable) -> IccResult:
     """ICC(1,1) and ICC(2,1) = ICC(A,1) (two-way, absolute agreement, single rating) with 95%
-    CIs from pingouin; personas are targets, repeats raters."""
+    CIs from pingouin; personas are targets, repeats raters. None when too small to compute."""
     n, k = table.matrix.shape
-    if n < 2 or k < 2:
+    if n < 2 or k < 2 or n * k < 5:  # pingouin's ANOVA needs at least 5 values
         return IccResult(
             icc1=Interval(estimate=None), icc2=Interval(estimate=None), targets=n, raters=k
         )

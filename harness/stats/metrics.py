@@ -72,13 +72,13 @@ def interview_outcomes(spec: MetricSpec, table: pd.DataFrame) -> pd.DataFrame:
         num = rows[rule_column("one_question", "violations")].astype(float)
         den = opp[rows.index].astype(float)
     else:
-        rows = table[table["final_score"].notna()]
         source = {
             "score:in_band": "in_band",
             "score:mae": "band_error",
             "score:mean": "final_score",
-        }
-        num = rows[source[spec.id]].astype(float)
+        }[spec.id]
+        rows = table[table[source].notna()]  # scored, and for the band metrics a band known
+        num = rows[source].astype(float)
         den = pd.Series(1.0, index=rows.index)
     out = rows[cols].copy()
     out["num"], out["den"] = num.to_numpy(), den.to_numpy()

@@ -96,7 +96,7 @@ def interview_table(runs: RunData | list[RunData]) -> pd.DataFrame:
             rows.append(row)
     frame = pd.DataFrame(rows, columns=_columns())
     frame["in_band"] = np.where(
-        frame["final_score"].isna(),
+        frame["final_score"].isna() | frame["band_lo"].isna(),
         np.nan,
         (frame["final_score"] >= frame["band_lo"]) & (frame["final_score"] <= frame["band_hi"]),
     )
