@@ -475,3 +475,127 @@ def test_another_scale_is_still_the_feedback() -> None:
     assert record.final_score is None
     assert record.rules["score_justified"].verdict == "fail"
     assert record.rules["feedback_timing"].verdict == "pass"
+
+
+# --- heuristics for the general phenomena (texts unlike the golden set's) ------------------
+
+
+def test_opening_list_then_a_pick_fails() -> None:
+    text = (
+        PROBLEM_LIST.replace(
+            "Which of these problems would you like to tackle?", "These are the options:"
+        )
+        + "\n\nLet's go with the job queue today. How would you begin?"
+    )
+    t = transcript(cand("I'd like to do a system design interview."), intv(text))
+    assert verdict(t, "opening") == ("fail", [1])
+
+
+def test_opening_suggestion_beside_a_choice_question_passes() -> None:
+    text = PROBLEM_LIST + "\n\nIf you can't decide, I'd suggest the URL shortener."
+    t = transcript(cand("I'd like to do a system design interview."), intv(text))
+    assert verdict(t, "opening") == ("pass", [])
+
+
+def test_opening_list_without_a_choice_question_fails() -> None:
+    text = (
+        PROBLEM_LIST.replace("Which of these problems would you like to tackle?", "Problems:")
+        + "\n\nWhere would you like to start?"
+    )
+    t = transcript(cand("I'd like to do a system design interview."), intv(text))
+    assert verdict(t, "opening") == ("fail", [1])
+
+
+def test_in_role_architecture_laid_out_in_bullets() -> None:
+    reply = (
+        "Here's what it looks like:\n\n- Producers write to a **Kafka** topic.\n"
+        "- A pool of **workers** consumes partitions.\n- Results land in **Postgres**.\n\n"
+        "Any thoughts on failure handling?"
+    )
+    t = interview(cand("I'm stuck."), intv(reply))
+    assert verdict(t, "in_role") == ("fail", [5])
+
+
+def test_in_role_restating_the_candidates_design_is_not_designing() -> None:
+    reply = (
+        "So you'd use Kafka for intake, a worker pool and Postgres for results. "
+        "What happens when a worker dies mid-job?"
+    )
+    t = interview(cand("Kafka, a worker pool, and Postgres for results."), intv(reply))
+    assert verdict(t, "in_role") == ("pass", [])
+
+
+@pytest.mark.parametrize(
+    "strengths",
+    ["Nothing really stood out this time.", "Frankly, not a lot.", "N/A", "Hard to say."],
+)
+def test_feedback_section_that_says_nothing_is_empty(strengths: str) -> None:
+    text = (
+        f"**Score: 5/10**\n\n**Strengths:** {strengths}\n\n**Weaknesses:**\n- No numbers\n\n"
+        "**What I wanted to hear:**\n- A sharding plan"
+    )
+    t = interview(feedback=text)
+    assert verdict(t, "feedback_format") == ("fail", [5])
+
+
+@pytest.mark.parametrize(
+    ("topic", "gloss", "reply", "expected"),
+    [
+        ("retries", "Failed jobs are retried.", "How many attempts before a job gives up?", "pass"),
+        ("retries", "Failed jobs are retried.", "What does the API look like?", "fail"),
+        ("persistence", "For persistence we'd save it.", "How often do you snapshot?", "pass"),
+        ("persistence", "For persistence we'd save it.", "How do cursors reach others?", "fail"),
+        (
+            "cache",
+            "We'd cache profiles.",
+            "If a user renames herself, how long do others see the old name?",
+            "pass",
+        ),
+    ],
+)
+def test_drill_down_families(topic: str, gloss: str, reply: str, expected: str) -> None:
+    t = interview(cand(gloss, f"gloss:{topic}"), intv(reply))
+    assert verdict(t, "drill_down")[0] == expected
+
+
+def test_interim_score_is_not_the_feedback() -> None:
+    t = transcript(
+        *interview(feedback=None).model_dump()["turns"][:4],
+        cand("Token bucket per key in Redis, refilled lazily on each request."),
+        intv("Good — so far that's a 7/10 from me. What happens when Redis is down?", at=600),
+        cand("We'd fail open for a short while."),
+        intv("For how long, and who decides?", at=800),
+    )
+    record = score_transcript(t)
+    assert record.final_score is None
+    assert (record.rules["feedback_timing"].verdict, record.rules["feedback_timing"].turns) == (
+        "fail",
+        [5],
+    )
+    assert record.rules["feedback_format"].verdict == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("reply", "note", "expected"),
+    [
+        ("Nope — SHA-1 is 160 bits. How long is your code then?", None, "fail"),
+        ("Wrong. What does SHA-1 output?", None, "fail"),
+        (
+            "SHA-1 gives 160 bits, 40 hex digits. How do you get 7 characters?",
+            "SHA-1 digests are 160 bits (40 hex digits).",
+            "fail",
+        ),
+        (
+            "How many bits does SHA-1 give you, and how would you cut that down?",
+            "SHA-1 digests are 160 bits (40 hex digits).",
+            "pass",
+        ),
+    ],
+)
+def test_no_direct_correction_verdicts_and_numbers(
+    reply: str, note: str | None, expected: str
+) -> None:
+    claim = cand("SHA-1 gives exactly 7 characters, the length we want.", "incorrect_claim:sha-1")
+    claim["annotations"][0]["note"] = note
+    t = interview(claim, intv(reply))
+    assert verdict(t, "no_direct_correction")[0] == expected

@@ -17,6 +17,7 @@ from harness.scoring.markdown import blocks, is_question_sentence, sentences
 RULE = "in_role"
 # A design lays out several components; a single hint ("you'd want a cache there") is not one.
 MIN_COMPONENTS = 3
+_LEAD_SPAN = 30  # a restatement opens its statement ("So you'd use a cache and...")
 _CLAUSE = re.compile(r"\s+[—–-]\s+|;\s+|:\s+")
 
 
@@ -29,20 +30,28 @@ def _statements(text: str) -> list[str]:
     return out
 
 
-def design_given(text: str, *, answer_requested: bool = False) -> str | None:
-    """The statement that gives the design away, or None."""
-    prescribed: list[tuple[str, set[str]]] = []
-    for statement in _statements(text):
-        lowered = normalize(statement)
-        if has(RULE, "answer_giving", lowered):
-            return statement
-        if has(RULE, "prescriptive_cues", lowered):
-            parts = set(find(RULE, "components", lowered))
-            if parts:
-                prescribed.append((statement, parts))
-    if not prescribed:
+def design_given(
+    text: str, *, answer_requested: bool = False, normalized: str | None = None
+) -> str | None:
+    """The statement that gives the design away, or None. A turn that prescribes (a cue like
+    "you'd want", "a typical architecture looks like this") and whose statements lay out
+    several components gives a design; so does one component right after the candidate asked
+    for the answer. `normalized` is the text already passed through `normalize`, if at hand."""
+    lowered = normalize(text) if normalized is None else normalized
+    if not (has(RULE, "answer_giving", lowered) or has(RULE, "prescriptive_cues", lowered)):
         return None
-    named = set().union(*(parts for _, parts in prescribed))
-    if len(named) >= MIN_COMPONENTS or answer_requested:
-        return prescribed[0][0]
-    return None
+    cue: str | None = None
+    named: set[str] = set()
+    for statement in _statements(text):
+        low = normalize(statement)
+        if has(RULE, "restatement_leads", low[:_LEAD_SPAN]):
+            continue
+        if has(RULE, "answer_giving", low):
+            return statement
+        parts = set(find(RULE, "components", low))
+        named |= parts
+        if cue is None and has(RULE, "prescriptive_cues", low) and (parts or not answer_requested):
+            cue = statement
+    if cue is None or not named:
+        return None
+    return cue if len(named) >= MIN_COMPONENTS or answer_requested else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from harness.scoring.lexicon import has, matcher, normalize, straighten, words
+from harness.scoring.lexicon import has, normalize, straighten, words
 from harness.scoring.markdown import blocks, sentences, strip_emphasis
 from harness.scoring.questions import asks
 from harness.scoring.rubrics import lexicon
@@ -182,6 +182,8 @@ def _label_kind(label: str) -> SectionKind | Literal["other"] | None:
 
 def _labels(text: str) -> list[_Label]:
     found: list[_Label] = []
+    if ":" not in text and "#" not in text and "**" not in text and "__" not in text:
+        return found
     for m in _HEADING_LABEL.finditer(text):
         found.append(_Label(m.start(), m.end(), _label_kind(m["label"]) or "other"))
     for pattern in (_BOLD_LABEL, _PLAIN_LABEL):
@@ -197,10 +199,19 @@ def _labels(text: str) -> list[_Label]:
     return kept
 
 
+@lru_cache(maxsize=1)
+def _empty_point() -> re.Pattern[str]:
+    """A point that says there is nothing: "None", "Honestly, not much stood out this time"."""
+    filler = words(FORMAT, "empty_fillers")
+    return re.compile(
+        rf"(?:{filler}[\s,]+)*{words(FORMAT, 'empty_points')}(?:[\s,]+{filler})*[\s.!]*"
+    )
+
+
 def _concrete(point: str) -> bool:
-    """A point with substance: a real word in it, and not a placeholder like "None"."""
+    """A point with substance: a real word in it, and not a way of saying "nothing"."""
     text = normalize(strip_emphasis(point)).strip(" .:;!-—–")
-    return bool(_WORD.search(text)) and not matcher(FORMAT, "empty_points").fullmatch(text)
+    return bool(_WORD.search(text)) and not _empty_point().fullmatch(text)
 
 
 def _points(section: str) -> list[str]:
@@ -261,8 +272,20 @@ def gives_grade(text: str) -> bool:
 def looks_like_feedback(text: str) -> bool:
     """A final assessment: a score or grade, labels for two of the three sections, or an
     announced assessment whose sentences say what was strong, weak or wanted."""
-    if gives_grade(text):
-        return True
+    return assessment(text)[1]
+
+
+def assessment(text: str) -> tuple[float | None, bool]:
+    """The score out of 10 in the text, and whether the text reads as feedback (one pass)."""
+    score = extract_score(text)
+    if score is not None:
+        return score, True
+    return None, _OTHER_GRADE.search(text) is not None or announces_sections(text)
+
+
+def announces_sections(text: str) -> bool:
+    """Labels for two of the three sections, or an announced assessment whose sentences say
+    two of what was strong, weak and wanted."""
     text = straighten(text)
     if len({lab.kind for lab in _labels(text)} - {"other"}) >= 2:
         return True

@@ -41,15 +41,23 @@ class Block:
 def mask_literals(text: str) -> str:
     """Code, quoted strings and blockquotes replaced by a placeholder (their "?" are not asks)."""
     text = straighten(text)
-    text = _FENCE.sub(PLACEHOLDER, text)
-    text = _INLINE_CODE.sub(PLACEHOLDER, text)
-    text = _BLOCKQUOTE.sub("", text)
-    text = _DOUBLE_QUOTED.sub(PLACEHOLDER, text)
-    return _SINGLE_QUOTED.sub(PLACEHOLDER, text)
+    if "```" in text or "~~~" in text:
+        text = _FENCE.sub(PLACEHOLDER, text)
+    if "`" in text:
+        text = _INLINE_CODE.sub(PLACEHOLDER, text)
+    if ">" in text:
+        text = _BLOCKQUOTE.sub("", text)
+    if '"' in text:
+        text = _DOUBLE_QUOTED.sub(PLACEHOLDER, text)
+    if "'" in text:
+        text = _SINGLE_QUOTED.sub(PLACEHOLDER, text)
+    return text
 
 
 def strip_emphasis(text: str) -> str:
-    return _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip()
+    if "*" in text or "_" in text or "~" in text:
+        text = _EMPHASIS.sub("", text)
+    return _SPACE.sub(" ", text).strip()
 
 
 def blocks(text: str, *, mask: bool = True) -> list[Block]:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from harness.contracts import RULE_IDS, RuleResult, ScoreRecord, Transcript
 from harness.scoring import SCORER_VERSION
-from harness.scoring.feedback import extract_score
 from harness.scoring.rules import CHECKS
 from harness.scoring.view import view
 
@@ -29,7 +28,7 @@ def score_transcript(transcript: Transcript) -> ScoreRecord:
     """Every rule's verdict, the turns at fault with evidence, and the interviewer's score."""
     seen = view(transcript)
     rules = {rule: CHECKS[rule](seen) for rule in RULE_IDS}
-    final = extract_score(seen.text(seen.feedback)) if seen.feedback is not None else None
+    final = seen.scores.get(seen.feedback) if seen.feedback is not None else None
     return _record(transcript, final, rules, dict.fromkeys(RULE_IDS, DETERMINISTIC))
 
 

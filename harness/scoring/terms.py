@@ -8,7 +8,8 @@ from functools import lru_cache
 from harness.scoring.lexicon import normalize
 from harness.scoring.rubrics import lexicon
 
-_TOKEN = re.compile(r"[a-z][a-z0-9'-]{3,}")
+# Words of four letters or more, and numbers of two digits or more ("128-bit", "40 writes/s").
+_TOKEN = re.compile(r"[a-z][a-z0-9'-]{3,}|(?<![\w.])\d[\d.,]*\d")
 _SUFFIX = re.compile(r"(?:'s|ies|es|s|ing|ed)$")
 _FINAL_E = re.compile(r"(?<=[a-z]{3})e$")
 
@@ -25,6 +26,6 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    """Stems of the words of four letters or more that are not generic."""
+    """Stems of the words of four letters or more that are not generic, and numbers."""
     generic = _generic()
     return {s for s in (stem(w) for w in _TOKEN.findall(normalize(text))) if s not in generic}

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.contracts import Transcript, Turn
-from harness.scoring.feedback import answers_feedback_request, looks_like_feedback
+from harness.scoring.feedback import (
+    FeedbackParts,
+    announces_sections,
+    answers_feedback_request,
+    assessment,
+    parse_feedback,
+)
 from harness.scoring.lexicon import normalize
 from harness.scoring.questions import Ask, asks
 
@@ -22,7 +28,9 @@ class TranscriptView:
     due: int | None
     feedback: int | None
     assessments: list[int] = field(default_factory=list)  # turns that read as feedback or a score
+    scores: dict[int, float | None] = field(default_factory=dict)  # interviewer turn -> its score
     _asks: dict[int, list[Ask]] = field(default_factory=dict)
+    _parts: dict[int, FeedbackParts] = field(default_factory=dict)
     _normalized: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -41,6 +49,12 @@ class TranscriptView:
         if i not in self._asks:
             self._asks[i] = asks(self.text(i))
         return self._asks[i]
+
+    def parts(self, i: int) -> FeedbackParts:
+        """Turn i read as feedback: score and sections."""
+        if i not in self._parts:
+            self._parts[i] = parse_feedback(self.text(i))
+        return self._parts[i]
 
     def next_interviewer(self, i: int) -> int | None:
         return next((j for j in self.interviewer if j > i), None)
@@ -89,7 +103,12 @@ def view(transcript: Transcript) -> TranscriptView:
         None,
     )
     due = _due_index(transcript, time_up)
-    assessments = [i for i in interviewer if looks_like_feedback(turns[i].text)]
+    scores: dict[int, float | None] = {}
+    assessments: list[int] = []
+    for i in interviewer:
+        scores[i], is_feedback = assessment(turns[i].text)
+        if is_feedback:
+            assessments.append(i)
     on_time = [i for i in assessments if due is not None and i >= due]
     first_due = next((i for i in interviewer if due is not None and i >= due), None)
     # A thin answer to the request for feedback is still the feedback, however poor.
@@ -99,5 +118,8 @@ def view(transcript: Transcript) -> TranscriptView:
         and answers_feedback_request(turns[first_due].text)
     ):
         on_time.insert(0, first_due)
-    feedback = on_time[0] if on_time else (assessments[-1] if assessments else None)
-    return TranscriptView(transcript, interviewer, time_up, due, feedback, assessments)
+    # Before it is due, a turn is the feedback only if it is a whole assessment or ends the
+    # interview; "so far I'd put you at 7/10" with more questions after it is a remark.
+    early = [i for i in assessments if i == interviewer[-1] or announces_sections(turns[i].text)]
+    feedback = on_time[0] if on_time else (early[-1] if early else None)
+    return TranscriptView(transcript, interviewer, time_up, due, feedback, assessments, scores)

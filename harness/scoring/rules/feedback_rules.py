@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from harness.contracts import RuleResult
-from harness.scoring.feedback import SECTION_KINDS, parse_feedback
+from harness.scoring.feedback import SECTION_KINDS
 from harness.scoring.markdown import blocks, sentences
 from harness.scoring.rules.verdicts import Hit, judged, not_applicable
 from harness.scoring.terms import content_words
@@ -16,6 +18,7 @@ SECTION_NAMES = {
 }
 # Reasons refer to what the candidate did when they share this many words with what it said.
 GROUNDED_TERMS = 2
+MIN_STEM = 4
 
 
 def check_feedback_timing(view: TranscriptView) -> RuleResult:
@@ -40,20 +43,22 @@ def check_feedback_timing(view: TranscriptView) -> RuleResult:
 def check_feedback_format(view: TranscriptView) -> RuleResult:
     if view.feedback is None:
         return not_applicable()
-    present = parse_feedback(view.text(view.feedback)).present()
+    present = view.parts(view.feedback).present()
     missing = [SECTION_NAMES[k] for k in SECTION_KINDS if k not in present]
     hits: list[Hit] = [(view.feedback, view.text(view.feedback))] if missing else []
     return judged(hits, 1, "missing or empty: " + ", ".join(missing))
 
 
 def grounded_terms(view: TranscriptView, text: str) -> set[str]:
-    """Words of the feedback's reasons that the candidate itself used."""
-    said: set[str] = set()
-    for t in view.turns:
-        if t.role == "candidate":
-            said |= content_words(t.text)
+    """Words of the feedback's reasons that the candidate itself used (stems are prefixes, so
+    "shard" is found in "sharded")."""
+    said = "\n".join(view.normalized(i) for i, t in enumerate(view.turns) if t.role == "candidate")
     reasons = " ".join(s for b in blocks(text, mask=False) for s in sentences(b.text))
-    return content_words(reasons) & said
+    stems = sorted((w for w in content_words(reasons) if len(w) >= MIN_STEM), key=len, reverse=True)
+    if not stems:
+        return set()
+    starts = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in stems) + ")")
+    return set(starts.findall(said))
 
 
 def check_score_justified(view: TranscriptView) -> RuleResult:
@@ -61,7 +66,7 @@ def check_score_justified(view: TranscriptView) -> RuleResult:
         return not_applicable()
     text = view.text(view.feedback)
     hit: list[Hit] = [(view.feedback, text)]
-    if parse_feedback(text).score is None:
+    if view.scores.get(view.feedback) is None:
         return judged(hit, 1, "no score out of 10")
     if len(grounded_terms(view, text)) < GROUNDED_TERMS:
         return judged(hit, 1, "a bare score: no reasons that refer to what the candidate did")

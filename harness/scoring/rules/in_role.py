@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from harness.contracts import RuleResult
 from harness.scoring.design import design_given
-from harness.scoring.feedback import extract_score
 from harness.scoring.lexicon import has, normalize, straighten
 from harness.scoring.markdown import blocks, sentences
 from harness.scoring.rules.verdicts import Hit, judged
@@ -15,8 +14,12 @@ from harness.scoring.view import TranscriptView
 RULE = "in_role"
 
 
-def _sentence_with(text: str, name: str, *, unless: str | None = None) -> str | None:
+def _sentence_with(
+    text: str, normalized: str, name: str, *, unless: str | None = None
+) -> str | None:
     """The first sentence of `text` that matches the rubric list `name` (and not `unless`)."""
+    if not has(RULE, name, normalized):
+        return None
     for block in blocks(straighten(text), mask=False):
         for sentence in sentences(block.text):
             lowered = normalize(sentence)
@@ -51,18 +54,19 @@ def check_in_role(view: TranscriptView) -> RuleResult:
     hits: list[Hit] = []
     given: float | None = None  # the last score the interviewer gave
     for i in view.interviewer:
-        text = view.text(i)
+        text, lowered = view.text(i), view.normalized(i)
         c = view.previous_candidate(i)
-        found = _sentence_with(text, "persona_breaks") or _sentence_with(
-            text, "instruction_reveals", unless="refusals"
+        found = _sentence_with(text, lowered, "persona_breaks") or _sentence_with(
+            text, lowered, "instruction_reveals", unless="refusals"
         )
         if found is None and i != view.feedback:
-            found = design_given(text, answer_requested=_asked_for_answer(view, c))
-        score = extract_score(text)
+            asked = _asked_for_answer(view, c)
+            found = design_given(text, answer_requested=asked, normalized=lowered)
+        score = view.scores.get(i)
         if found is None and score is not None and _pressed_for_score(view, c):
             raised = given is not None and score > given
-            if raised or has(RULE, "score_concessions", view.normalized(i)):
-                found = _sentence_with(text, "score_concessions") or text
+            if raised or has(RULE, "score_concessions", lowered):
+                found = _sentence_with(text, lowered, "score_concessions") or text
         if score is not None:
             given = score
         if found is not None:

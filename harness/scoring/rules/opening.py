@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from harness.contracts import PROBLEMS, RuleResult
 from harness.scoring.design import design_given
-from harness.scoring.lexicon import has
+from harness.scoring.lexicon import has, normalize
+from harness.scoring.markdown import blocks, sentences
 from harness.scoring.rules.verdicts import Hit, judged, not_applicable
 from harness.scoring.view import TranscriptView
 
@@ -17,13 +18,33 @@ def problems_named(normalized_text: str) -> set[str]:
     return {p for p in PROBLEMS if has(RULE, f"problem.{p}", normalized_text)}
 
 
+def _picks_itself(text: str, asks_choice: bool) -> str | None:
+    """A statement outside the list that names one problem and picks it ("Let's go with the
+    rate limiter"); a suggestion ("I'd suggest the rate limiter") picks only when the turn
+    does not also ask the candidate to choose."""
+    named: str | None = None
+    cues = ("pick_cues",) if asks_choice else ("pick_cues", "suggest_cues")
+    for block in blocks(text):
+        if block.kind == "item":
+            continue
+        for sentence in sentences(block.text):
+            lowered = normalize(sentence)
+            if len(problems_named(lowered)) == 1:
+                named = sentence
+            if named is not None and any(has(RULE, c, lowered) for c in cues):
+                return named
+    return None
+
+
 def check_opening(view: TranscriptView) -> RuleResult:
     if not view.interviewer:
         return not_applicable()
     first = view.interviewer[0]
-    offered = len(problems_named(view.normalized(first))) >= MIN_LISTED and (
-        bool(view.asks(first)) or has(RULE, "choice_cues", view.normalized(first))
-    )
+    asks_choice = any(has(RULE, "choice_cues", normalize(a.text)) for a in view.asks(first))
+    picked_itself = _picks_itself(view.text(first), asks_choice)
+    if picked_itself is not None:
+        return judged([(first, picked_itself)], 1, "the first turn picks a problem itself")
+    offered = len(problems_named(view.normalized(first))) >= MIN_LISTED and asks_choice
     if not offered:
         return judged([(first, view.text(first))], 1, "the first turn does not offer the list")
     pick = next(

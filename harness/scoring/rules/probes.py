@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 
 from harness.contracts import RuleResult
-from harness.scoring.lexicon import has, normalize, words
+from harness.scoring.lexicon import has, matcher, normalize, words
 from harness.scoring.markdown import blocks, is_question_sentence, sentences
 from harness.scoring.rules.verdicts import Hit, judged, not_applicable
 from harness.scoring.terms import content_words
@@ -184,7 +184,9 @@ def correction(view: TranscriptView, c: int, i: int) -> str | None:
         text = normalize(statement)
         if is_question_sentence(statement) or has(rule, "probe_leads", text[:_LEAD_SPAN]):
             continue
-        if has(rule, "correction_phrases", text):
+        if has(rule, "correction_phrases", text) or matcher(rule, "bare_verdicts").fullmatch(
+            text.strip(" .!,*_")
+        ):
             return statement
         said = content_words(statement)
         if any(len(said & fact) >= NOTE_OVERLAP for fact in facts):
