@@ -16,6 +16,7 @@ from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.stats.render import Section
     from harness.store.rundata import RunData
 
 EXIT_GATE_FAILED = 1
@@ -50,6 +51,16 @@ def _parse_margins(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _emit(json_text: str, sections: list[Section], fmt: Format) -> None:
+    """Print a report as JSON, markdown or an aligned text table."""
+    from harness.stats.render import render
+
+    if fmt is Format.json:
+        typer.echo(json_text)
+    else:
+        typer.echo(render(sections, fmt is Format.md), nl=False)
+
+
 @cli_errors
 def consistency(
     run: Annotated[str, typer.Argument(help="Run id or run folder.")],
@@ -59,13 +70,10 @@ def consistency(
     """How stable and how right the interviewer's scores are, and how reliably it keeps each
     rule: per persona, agreement (ICC, Krippendorff's alpha), validity, pass^k, variance."""
     from harness.stats.consistency import consistency_report
-    from harness.stats.render import consistency_sections, render
+    from harness.stats.render import consistency_sections
 
     report = consistency_report(_scored(run, runs_dir))
-    if fmt is Format.json:
-        typer.echo(report.to_json())
-    else:
-        typer.echo(render(consistency_sections(report), fmt is Format.md), nl=False)
+    _emit(report.to_json(), consistency_sections(report), fmt)
 
 
 @cli_errors
@@ -94,15 +102,12 @@ def compare(
     """What improved, what regressed and what cannot be told apart yet, per rule and for
     the scores, with intervals, Holm-corrected p-values and the repeats needed."""
     from harness.stats.compare import compare_runs
-    from harness.stats.render import comparison_sections, render
+    from harness.stats.render import comparison_sections
 
     margins = _parse_margins(margin or [])
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
-    if fmt is Format.json:
-        typer.echo(result.to_json())
-    else:
-        typer.echo(render(comparison_sections(result), fmt is Format.md), nl=False)
+    _emit(result.to_json(), comparison_sections(result), fmt)
 
 
 @cli_errors
@@ -155,7 +160,7 @@ def plan(
     from harness.stats.compare import ALPHA
     from harness.stats.metrics import metric_specs
     from harness.stats.power import plan_from_run, plan_rate
-    from harness.stats.render import Section, render
+    from harness.stats.render import rate_plan_section, run_plan_section
 
     level = alpha if alpha is not None else ALPHA / len(metric_specs())
     if run is not None:
@@ -167,36 +172,8 @@ def plan(
             power=power,
             effect_sd=effect_sd,
         )
-        if fmt is Format.json:
-            typer.echo("[" + ",\n".join(p.model_dump_json(indent=2) for p in plans) + "]")
-            return
-        section = Section(
-            f"Repeats per persona to detect a change of {effect:g} (power {power:g}, "
-            f"alpha {level:.4g}, paired design)",
-            headers=["metric", "now", "personas", "within-persona variance", "repeats per persona"],
-            rows=[
-                [
-                    p.metric,
-                    "-" if p.value is None else f"{p.value:.3f}",
-                    str(p.answer.personas),
-                    f"{p.answer.within_variance:.4f}",
-                    str(p.answer.repeats_per_persona or "more personas needed")
-                    + (
-                        f" ({p.answer.note})"
-                        if p.answer.note and p.answer.repeats_per_persona
-                        else ""
-                    ),
-                ]
-                for p in plans
-            ],
-            notes=[
-                f"from run {plans[0].arm if plans else '-'}: {plans[0].answer.method}"
-                if plans
-                else "no plannable metric",
-                f"effect SD across personas assumed {effect_sd:g} (--effect-sd)",
-            ],
-        )
-        typer.echo(render([section], fmt is Format.md), nl=False)
+        as_json = "[" + ",\n".join(p.model_dump_json(indent=2) for p in plans) + "]"
+        _emit(as_json, [run_plan_section(plans, effect)], fmt)
         return
     if baseline_rate is None:
         raise fail("give a RUN, or --baseline-rate for a rate (with --personas and --icc)")
@@ -209,22 +186,7 @@ def plan(
         power=power,
         effect_sd=effect_sd,
     )
-    if fmt is Format.json:
-        typer.echo(result.model_dump_json(indent=2))
-        return
-    paired = result.paired.repeats_per_persona
-    section = Section(
-        f"Repeats per persona to detect {baseline_rate:g} -> {baseline_rate + effect:g} "
-        f"(power {power:g}, alpha {level:.4g})",
-        lines=[
-            f"paired (both versions meet the same {personas} personas, as `sdi run` does): "
-            f"{paired if paired else 'no number of repeats suffices; add personas'}",
-            f"unpaired (different personas per version): "
-            f"{result.unpaired_repeats_per_persona or 'not reachable'}",
-        ],
-        notes=[result.paired.method, result.unpaired_note],
-    )
-    typer.echo(render([section], fmt is Format.md), nl=False)
+    _emit(result.model_dump_json(indent=2), [rate_plan_section(result)], fmt)
 
 
 @cli_errors

@@ -156,6 +156,38 @@ def repeats_to_settle(
     )
 
 
+def detection_repeats(
+    effect: float,
+    within_variance: float,
+    effect_sd: float,
+    personas: int,
+    *,
+    alpha: float,
+    power: float,
+    applicable_share: float = 1.0,
+) -> RepeatsNeeded:
+    """Repeats per persona to detect `effect` (two-sided), planned before a comparison."""
+    m = paired_repeats(
+        abs(effect), within_variance, effect_sd**2, personas, alpha=alpha, power=power
+    )
+    note = None
+    if m is None:
+        note = "no number of repeats suffices with these personas; add personas"
+    elif applicable_share < 1:
+        note = f"the metric applies in {applicable_share:.0%} of interviews"
+    return RepeatsNeeded(
+        repeats_per_persona=None if m is None else math.ceil(m / applicable_share),
+        target="detect the difference",
+        effect=abs(effect),
+        personas=personas,
+        within_variance=within_variance,
+        effect_variance=effect_sd**2,
+        alpha=alpha,
+        power=power,
+        note=note,
+    )
+
+
 class RatePlan(BaseModel):
     """`sdi plan --baseline-rate P --effect D`: repeats per persona for a rate difference."""
 
@@ -191,18 +223,7 @@ def plan_rate(
     new_rate = min(max(baseline_rate + effect, 0.0), 1.0)
     mean_rate = (baseline_rate + new_rate) / 2
     within = (1 - icc) * mean_rate * (1 - mean_rate)
-    m = paired_repeats(abs(effect), within, effect_sd**2, personas, alpha=alpha, power=power)
-    paired = RepeatsNeeded(
-        repeats_per_persona=m,
-        target="detect the difference",
-        effect=abs(effect),
-        personas=personas,
-        within_variance=within,
-        effect_variance=effect_sd**2,
-        alpha=alpha,
-        power=power,
-        note=None if m is not None else "no number of repeats suffices; add personas",
-    )
+    paired = detection_repeats(effect, within, effect_sd, personas, alpha=alpha, power=power)
     n_indep = float(
         NormalIndPower().solve_power(
             effect_size=abs(proportion_effectsize(new_rate, baseline_rate)),
@@ -278,23 +299,14 @@ def plan_from_run(
         values = outcomes["num"] / outcomes["den"]
         personas = int(outcomes["persona"].nunique())
         within = within_variance(values, [outcomes["persona"]])
-        m = paired_repeats(abs(effect), within, effect_sd**2, personas, alpha=alpha, power=power)
-        share = len(outcomes) / len(rows) if len(rows) else 1.0
-        note = None
-        if m is None:
-            note = "no number of repeats suffices with these personas; add personas"
-        elif share < 1:
-            note = f"the metric applies in {share:.0%} of interviews"
-        answer = RepeatsNeeded(
-            repeats_per_persona=None if m is None else math.ceil(m / share),
-            target="detect the difference",
-            effect=abs(effect),
-            personas=personas,
-            within_variance=within,
-            effect_variance=effect_sd**2,
+        answer = detection_repeats(
+            effect,
+            within,
+            effect_sd,
+            personas,
             alpha=alpha,
             power=power,
-            note=note,
+            applicable_share=len(outcomes) / len(rows) if len(rows) else 1.0,
         )
         total = float(outcomes["den"].sum())
         value = float(outcomes["num"].sum()) / total if total else None

@@ -12,6 +12,7 @@ from typing import Literal
 from harness.stats.compare import Comparison, Contrast, MetricComparison
 from harness.stats.consistency import ConsistencyReport, VersionConsistency
 from harness.stats.measures import Interval
+from harness.stats.power import MetricPlan, RatePlan
 
 SYNTHETIC_LABEL = "SYNTHETIC backend: offline stand-in, not model output"
 
@@ -295,6 +296,58 @@ def comparison_sections(comparison: Comparison) -> list[Section]:
         ],
     )
     return [head, *(contrast_section(c) for c in comparison.contrasts)]
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def run_plan_section(plans: list[MetricPlan], effect: float) -> Section:
+    first = plans[0].answer if plans else None
+    title = f"Repeats per persona to detect a change of {effect:g}"
+    if first is not None:
+        title += f" (power {first.power:g}, alpha {first.alpha:.4g}, paired design)"
+
+    def repeats(p: MetricPlan) -> str:
+        if p.answer.repeats_per_persona is None:
+            return "more personas needed"
+        note = f" ({p.answer.note})" if p.answer.note else ""
+        return f"{p.answer.repeats_per_persona}{note}"
+
+    return Section(
+        title,
+        headers=["metric", "now", "personas", "within-persona variance", "repeats per persona"],
+        rows=[
+            [
+                p.metric,
+                num(p.value, 3),
+                str(p.answer.personas),
+                num(p.answer.within_variance, 4),
+                repeats(p),
+            ]
+            for p in plans
+        ],
+        notes=[
+            f"from {plans[0].arm}: {first.method}; effect SD across personas assumed "
+            f"{first.effect_variance**0.5:g} (--effect-sd)"
+            if plans and first
+            else "no plannable metric in the run"
+        ],
+    )
+
+
+def rate_plan_section(plan: RatePlan) -> Section:
+    paired = plan.paired.repeats_per_persona
+    return Section(
+        f"Repeats per persona to detect {plan.baseline_rate:g} -> "
+        f"{plan.baseline_rate + plan.effect:g} (power {plan.power:g}, alpha {plan.alpha:.4g})",
+        lines=[
+            f"paired (both versions meet the same {plan.personas} personas, as `sdi run` does): "
+            f"{paired if paired else 'no number of repeats suffices; add personas'}",
+            "unpaired (different personas per version): "
+            f"{plan.unpaired_repeats_per_persona or 'not reachable'}",
+        ],
+        notes=[plan.paired.method, plan.unpaired_note],
+    )
 
 
 def render(sections: list[Section], markdown: bool) -> str:
