@@ -1,9 +1,70 @@
-"""CLI commands (to be filled in by the owner of this layer)."""
+"""`sdi report`: one self-contained HTML report (charts, transcript viewer) or markdown figures."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from harness.cli.common import cli_errors
+from harness.store.runs import DEFAULT_RUNS_DIR
+
+DEFAULT_GATES = Path("gates.yaml")
+
+
+class Format(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@cli_errors
+def report(
+    runs: Annotated[list[str], typer.Argument(help="Run ids or run folders (scored if needed).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write (folders are created). Default: reports/<run id>.html for "
+            "html; standard output for md.",
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="html or md.")] = Format.html,
+    runs_dir: Annotated[
+        Path, typer.Option("--runs-dir", help="Where runs and the cache live.")
+    ] = DEFAULT_RUNS_DIR,
+    gates: Annotated[
+        Path | None,
+        typer.Option(
+            "--gates", help=f"Gates YAML for the headline (default: {DEFAULT_GATES} if present)."
+        ),
+    ] = None,
+    no_gates: Annotated[bool, typer.Option("--no-gates", help="Leave the gates out.")] = False,
+    allow_drift: Annotated[
+        bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
+    ] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+) -> None:
+    """Write a report over one or more runs: headline verdicts and gates, adherence, score
+    distributions, consistency, tokens and cost, and every transcript with its violations."""
+    from harness.report.build import render, report_data, write_report
+    from harness.stats.gate import load_gate_config
+
+    gate_path = gates if gates is not None else (DEFAULT_GATES if DEFAULT_GATES.is_file() else None)
+    gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
+    data = report_data(
+        runs, runs_dir=runs_dir, gate_config=gate_config, allow_drift=allow_drift, title=title
+    )
+    text = render(data, fmt.value)
+    if out is None and fmt is Format.md:
+        typer.echo(text, nl=False)
+        return
+    path = write_report(text, out or Path("reports") / f"{data.runs[0].run_id}.{fmt.value}")
+    label = " (SYNTHETIC backend: offline stand-in, not model output)" if data.synthetic else ""
+    typer.echo(f"report: {path}{label}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("report")(report)

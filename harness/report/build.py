@@ -1,0 +1,40 @@
+"""Build a report from run references and write it atomically (the API `sdi report` wraps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from harness.report.data import ReportData, gather
+from harness.report.html import render_html
+from harness.report.markdown import render_markdown
+from harness.scoring.runs import scored_run
+from harness.stats.gate import GateConfig
+from harness.store.runs import DEFAULT_RUNS_DIR, write_json_atomic
+
+ReportFormat = Literal["html", "md"]
+
+
+def report_data(
+    refs: list[str],
+    *,
+    runs_dir: Path = DEFAULT_RUNS_DIR,
+    gate_config: GateConfig | None = None,
+    allow_drift: bool = False,
+    title: str | None = None,
+) -> ReportData:
+    """Load each run (scoring it first when its scores are missing or stale) and gather the
+    report's figures."""
+    runs = [scored_run(ref, runs_dir) for ref in refs]
+    return gather(runs, gate_config=gate_config, allow_drift=allow_drift, title=title)
+
+
+def render(data: ReportData, fmt: ReportFormat) -> str:
+    return render_html(data) if fmt == "html" else render_markdown(data)
+
+
+def write_report(text: str, out: Path) -> Path:
+    """Write to a temporary file beside `out` and rename it: a reader never sees half a report."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, text)
+    return out

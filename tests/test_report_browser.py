@@ -1,0 +1,198 @@
+"""The report in a real browser: Debian's headless Chromium driven by Playwright opens a report
+built from a real synthetic run, and from a run full of hostile text."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.config.suites import load_suite
+from harness.report.browser import CHROMIUM, READY, launch, report_url
+from harness.report.build import write_report
+from harness.report.data import ReportData, gather
+from harness.report.html import render_html
+from harness.scoring.runs import scored_run
+from harness.simulate.progress import QuietProgress
+from harness.simulate.runner import run_suite
+from harness.store.rundata import RunData
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no {CHROMIUM}: run `bash scripts/ensure-chromium.sh` as root (Debian chromium)",
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
+
+REPO = Path(__file__).resolve().parent.parent
+SCREENSHOT = REPO / "reports" / "test-report-browser.png"  # git-ignored
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunData, ReportData, Path]:
+    """The smoke suite run for real on the synthetic backend, scored, reported."""
+    root = tmp_path_factory.mktemp("smoke")
+    run_dir = run_suite(
+        load_suite(REPO / "suites" / "smoke.yaml"), root / "runs", progress=QuietProgress()
+    )
+    run = scored_run(run_dir, root / "runs")
+    data = gather([run])
+    return run, data, write_report(render_html(data), root / "report.html")
+
+
+class Watched:
+    """A page with every console error and page error it raised, and every dialog it opened."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda m: m.type in ("error", "warning") and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("dialog", self._dialog)
+        page.on("request", self._request)
+
+    def _dialog(self, dialog: object) -> None:
+        self.dialogs.append(getattr(dialog, "message", "?"))
+        dialog.dismiss()  # type: ignore[attr-defined]
+
+    def _request(self, request: object) -> None:
+        url = getattr(request, "url", "")
+        if not url.startswith(("file:", "data:", "about:")):
+            self.errors.append(f"network request: {url}")
+
+    def open(self, path: Path, fragment: str = "") -> None:
+        self.page.goto(report_url(path, fragment))
+        self.page.wait_for_function(READY)
+
+    def shown(self) -> int:
+        return int(self.page.get_attribute("#match-count", "data-count") or -1)
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    yield Watched(page)
+    page.close()
+
+
+def _fails(run: RunData, rule: str, arm: str | None = None) -> int:
+    """Interviews that failed a rule, counted from the stored scores themselves."""
+    assert run.scores is not None
+    versions = {t.interview_id: t.prompt_version for t in run.transcripts}
+    return sum(
+        1
+        for s in run.scores
+        if s.rules[rule].verdict == "fail" and arm in (None, versions[s.interview_id])
+    )
+
+
+def test_charts_render_filters_work_and_nothing_errs(
+    smoke: tuple[RunData, ReportData, Path], watched: Watched, tmp_path: Path
+) -> None:
+    run, data, path = smoke
+    page = watched.page
+    watched.open(path)
+    # charts: each SVG has a real size and real marks
+    for chart in ("adherence-chart", "score-chart", "usage-chart"):
+        box = page.locator(f"svg.{chart}").bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 20, chart
+    dots = page.locator("svg.score-chart circle.score-dot")
+    scored = sum(1 for s in run.scores or [] if s.final_score is not None)
+    assert 0 < dots.count() <= scored
+    dot_box = dots.first.bounding_box()
+    assert dot_box is not None and dot_box["width"] > 0
+    assert page.locator("svg.adherence-chart circle.dot").count() > 0
+    total = len(run.transcripts)
+    assert watched.shown() == total
+
+    # a filter: a rule that some but not all interviews failed
+    rule = next(r for r in data.rules if 0 < _fails(run, r) < total)
+    page.select_option("#f-r", rule)
+    page.select_option("#f-x", "fail")
+    assert watched.shown() == _fails(run, rule)
+    items = page.locator("#interview-list li")
+    assert items.count() == min(_fails(run, rule), 50)
+    for n in range(items.count()):
+        assert rule in items.nth(n).locator(".chip.fail").all_inner_texts()
+
+    # the chat of the first one highlights the violation on its turn, with the evidence
+    first_key = items.first.get_attribute("data-key")
+    score = next(s for s in run.scores or [] if s.interview_id == first_key)
+    bad_turns = set(score.rules[rule].turns)
+    violation_turns = {
+        int(t)
+        for t in page.locator("#chat .turn.violation").evaluate_all(
+            "nodes => nodes.map(n => n.dataset.turn)"
+        )
+    }
+    assert bad_turns <= violation_turns
+    focused = page.locator(f"#chat #turn-{min(bad_turns)}")
+    assert rule in focused.locator(".violations").inner_text()
+    transcript = next(t for t in run.transcripts if t.interview_id == first_key)
+    assert page.locator("#chat .turn").count() == len(transcript.turns)
+    assert "SYNTHETIC" in page.locator("#chat .synthetic-note").inner_text()
+
+    # a chart mark sets the filters through the URL hash
+    page.locator("#f-clear").click()
+    assert watched.shown() == total
+    arm = data.arms[0]
+    page.locator(f'svg.adherence-chart a[href*="r={rule}"] circle').first.click()
+    page.wait_for_function(f"document.getElementById('f-r').value === '{rule}'")
+    assert watched.shown() == _fails(run, rule, arm)
+
+    assert watched.errors == [] and watched.dialogs == []
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "report.png", SCREENSHOT)
+
+
+def test_hostile_text_stays_text(browser: Browser, tmp_path: Path) -> None:
+    """With the Content-Security-Policy bypassed, so that the escaping itself is what is tested."""
+    from test_report_html import BAD_ID, BAD_PROMPT, HOSTILE, hostile_run
+
+    data = gather([hostile_run(tmp_path / "runs")])
+    path = write_report(render_html(data), tmp_path / "hostile.html")
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 1000})
+    watched = Watched(context.new_page())
+    page = watched.page
+    key = f"{BAD_ID}#0"
+    watched.open(path, f"i={key}".replace("#", "%23").replace(" ", "%20"))
+    assert page.locator("#chat").get_attribute("data-key") == key
+    chat = page.locator("#chat").inner_text()
+    for value in (HOSTILE["script"], HOSTILE["end"], HOSTILE["comment"], HOSTILE["entity"]):
+        assert value in chat, value
+    assert HOSTILE["img"] in chat
+    # nothing from the data became an element or a handler
+    assert page.evaluate("document.querySelectorAll('img, iframe, object, embed').length") == 0
+    assert (
+        page.evaluate(
+            "[...document.querySelectorAll('*')].filter(n => [...n.attributes]"
+            ".some(a => a.name.startsWith('on'))).length"
+        )
+        == 0
+    )
+    assert page.evaluate("document.scripts.length") == 2
+    options = page.locator("#f-p option").all_inner_texts()
+    assert BAD_ID in options and BAD_PROMPT in page.locator("#f-v option").all_inner_texts()
+    page.select_option("#f-p", BAD_ID)
+    assert watched.shown() == 2
+    page.wait_for_timeout(200)  # a handler that fired late would have opened its dialog by now
+    assert watched.dialogs == [] and watched.errors == []
+    context.close()
