@@ -119,6 +119,15 @@ def verdict_counts(cases: list[GoldenCase]) -> pd.DataFrame:
     return table.reindex(index=list(RULE_IDS), columns=list(VERDICTS), fill_value=0)
 
 
+def tag_counts(cases: list[GoldenCase]) -> pd.DataFrame:
+    """Every known tag (in vocabulary order), what it means, and how many cases carry it."""
+    used = pd.Series([tag for case in cases for tag in case.tags], dtype="object").value_counts()
+    return pd.DataFrame(
+        {"cases": [int(used.get(tag, 0)) for tag in TAGS], "meaning": list(TAGS.values())},
+        index=pd.Index(list(TAGS), name="tag"),
+    )
+
+
 def summary(cases: list[GoldenCase]) -> str:
     scores = [c.labels.final_score for c in cases]
     full = sum(is_full_interview(c) for c in cases)
@@ -128,6 +137,8 @@ def summary(cases: list[GoldenCase]) -> str:
         f"{sum(s is None for s in scores)} null",
         "",
         verdict_counts(cases).to_markdown(),
+        "",
+        tag_counts(cases).to_markdown(),
     ]
     return "\n".join(lines)
 
