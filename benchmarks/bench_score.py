@@ -1,28 +1,29 @@
 """Deterministic scoring throughput: transcripts per second, wall time and peak memory.
 
-Usage: python benchmarks/bench_score.py [--transcripts 10000] [--turns 30] [--workers 1] [--seed 7]
+Usage: python benchmarks/bench_score.py [--transcripts 10000] [--turns 30] [--workers N] [--seed 7]
 
 Generates varied, realistic 30-turn transcripts in memory (seeded): the opening, candidate turns
 with annotations (no_scale, gloss, decision, incorrect_claim, manipulation, time_up), interviewer
 turns in markdown (lists, bold, headings, code, quotes, imperatives, compound questions,
 corrections, design give-aways, interim scores) and feedback in several shapes. Then scores
-them all with `score_transcript` (in `--workers` processes when more than 1) and prints the
+them all with `score_many` (the library call behind `sdi score`: one process per CPU by default,
+in one process below 2,000 transcripts or with `--workers 1`) and prints the
 scoring wall time alone (generation excluded), transcripts per second, and peak memory as the
 process's peak resident set size (`ru_maxrss`, which includes the generated transcripts;
-with workers, the largest worker's peak is printed too).
+with workers, the largest worker's peak is printed too, from RUSAGE_CHILDREN).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from harness.contracts import Transcript
-from harness.scoring.score import score_transcript
+from harness.scoring.score import score_many
 
 PROBLEMS = {
     "url-shortener": "Design a URL shortener like bit.ly: a long URL in, a short code out.",
@@ -206,12 +207,10 @@ def generate(index: int, turns: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _score_chunk(chunk: list[dict[str, Any]]) -> tuple[int, int]:
-    failures = 0
-    for raw in chunk:
-        record = score_transcript(Transcript.model_validate(raw))
-        failures += sum(r.verdict == "fail" for r in record.rules.values())
-    return failures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -220,36 +219,37 @@ def main() -> None:
     )
     parser.add_argument("--transcripts", type=int, default=10_000)
     parser.add_argument("--turns", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per CPU")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    raw = [generate(i, args.turns, args.seed) for i in range(args.transcripts)]
-    transcripts = [Transcript.model_validate(r) for r in raw]
+    transcripts = [
+        Transcript.model_validate(generate(i, args.turns, args.seed))
+        for i in range(args.transcripts)
+    ]
+    load = os.getloadavg()[0]
+    before = _cpu_seconds()
     start = time.perf_counter()
-    worker_peak_kb = 0
-    if args.workers <= 1:
-        failures = sum(
-            sum(r.verdict == "fail" for r in score_transcript(t).rules.values())
-            for t in transcripts
-        )
-    else:
-        size = -(-len(raw) // (args.workers * 4))
-        chunks = [raw[i : i + size] for i in range(0, len(raw), size)]
-        with ProcessPoolExecutor(args.workers) as pool:
-            results = list(pool.map(_score_chunk, chunks))
-        failures = sum(f for f, _ in results)
-        worker_peak_kb = max(p for _, p in results)
+    records = score_many(transcripts, workers=args.workers)
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - before
+    failures = sum(r.verdict == "fail" for record in records for r in record.rules.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     turns = sum(len(t.turns) for t in transcripts)
     print(f"scored {len(transcripts)} transcripts ({turns} turns) in {seconds:.2f} s wall")
     rate = len(transcripts) / seconds
     print(f"throughput: {rate:.0f} transcripts/s ({turns / seconds:.0f} turns/s)")
-    print(f"workers: {args.workers}; rule failures found: {failures}")
+    print(
+        f"CPU time: {cpu:.2f} s (user+system, this process and its workers; "
+        f"{len(transcripts) / cpu:.0f} transcripts per CPU-second; load average before: "
+        f"{load:.2f} on {os.cpu_count()} CPUs)"
+    )
+    shown = args.workers if args.workers is not None else f"{os.cpu_count()} (one per CPU)"
+    print(f"workers: {shown}; rule failures found: {failures}")
     print(f"peak memory (ru_maxrss, main process, with the generated input): {peak_mb:.0f} MB")
-    if worker_peak_kb:
-        print(f"peak memory (ru_maxrss, largest worker): {worker_peak_kb / 1024:.0f} MB")
+    if children_mb:
+        print(f"peak memory (ru_maxrss, largest worker process): {children_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -172,3 +172,12 @@ def test_cli_unknown_run_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["score", "no-such-run", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no-such-run: ")
+
+
+def test_score_many_in_processes_matches_one_process() -> None:
+    from harness.scoring.score import score_many
+
+    transcripts = _many(40)
+    one = score_many(transcripts, workers=1)
+    pooled = score_many(transcripts, workers=2, min_for_pool=1)
+    assert [r.to_json() for r in pooled] == [r.to_json() for r in one]

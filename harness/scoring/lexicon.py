@@ -19,12 +19,12 @@ _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '
 
 def straighten(text: str) -> str:
     """Curly quotes and apostrophes made straight."""
-    return text.translate(_CURLY)
+    return text if text.isascii() else text.translate(_CURLY)
 
 
 def normalize(text: str) -> str:
     """Lower case with straight quotes: the form every matcher expects."""
-    return text.translate(_CURLY).lower()
+    return straighten(text).lower()
 
 
 def _entry_pattern(phrase: str) -> str:

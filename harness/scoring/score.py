@@ -9,7 +9,11 @@ answer for a transcript, the deterministic verdicts stay and the record says so.
 from __future__ import annotations
 
 import asyncio
+import json
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from harness.contracts import RULE_IDS, RuleResult, ScoreRecord, Transcript
@@ -22,6 +26,9 @@ if TYPE_CHECKING:
     from harness.simulate.progress import ProgressSink
 
 DETERMINISTIC = "deterministic"
+# Below this many transcripts, scoring in one process is faster than starting a pool.
+POOL_MIN = 2000
+CHUNKS_PER_WORKER = 4
 
 
 def score_transcript(transcript: Transcript) -> ScoreRecord:
@@ -66,28 +73,85 @@ def with_judge_verdicts(
     return _record(transcript, record.final_score, rules, scorers, judge=judge_name)
 
 
+# What the worker processes score: set before the pool forks, so they inherit it instead of
+# receiving pickled transcripts (unpickling pydantic models costs more than scoring them).
+_FORKED_INPUT: Sequence[Transcript] = ()
+
+
+def _score_slice(bounds: tuple[int, int]) -> str:
+    """Score a slice of the inherited input; one JSON string back is the cheapest to ship."""
+    start, end = bounds
+    return json.dumps(
+        [
+            score_transcript(t).model_dump(mode="json", by_alias=True)
+            for t in _FORKED_INPUT[start:end]
+        ]
+    )
+
+
+def _rebuild(data: dict[str, Any]) -> ScoreRecord:
+    """A record from a worker: built without validating again what was valid when made."""
+    rules = {rule: RuleResult.model_construct(**r) for rule, r in data.pop("rules").items()}
+    data.pop("schema", None)
+    return ScoreRecord.model_construct(rules=rules, **data)
+
+
+def score_many(
+    transcripts: Sequence[Transcript],
+    *,
+    workers: int | None = None,
+    progress: ProgressSink | None = None,
+    min_for_pool: int = POOL_MIN,
+) -> list[ScoreRecord]:
+    """Deterministic scores in input order. Inputs of `min_for_pool` transcripts or more are
+    split over `workers` processes (default: one per CPU) where processes can fork; below
+    that a pool costs more than it saves."""
+    global _FORKED_INPUT
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 1 or len(transcripts) < min_for_pool or not can_fork:
+        records = []
+        for t in transcripts:
+            records.append(score_transcript(t))
+            if progress is not None:
+                progress.advance(t.interview_id, "scored")
+        return records
+    size = max(1, -(-len(transcripts) // (workers * CHUNKS_PER_WORKER)))
+    bounds = [(i, min(i + size, len(transcripts))) for i in range(0, len(transcripts), size)]
+    out: list[ScoreRecord] = []
+    _FORKED_INPUT = transcripts
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for (start, end), shipped in zip(bounds, pool.map(_score_slice, bounds), strict=True):
+                out.extend(_rebuild(d) for d in json.loads(shipped))
+                if progress is not None:
+                    for t in transcripts[start:end]:
+                        progress.advance(t.interview_id, "scored")
+    finally:
+        _FORKED_INPUT = ()
+    return out
+
+
 async def score_transcripts(
     transcripts: Sequence[Transcript],
     *,
     judge: Judge | None = None,
     concurrency: int = 8,
     progress: ProgressSink | None = None,
+    workers: int | None = None,
 ) -> list[ScoreRecord]:
     """Score many transcripts, in input order; with a judge, up to `concurrency` judge calls run
     at once. A transcript the judge fails on (JudgeOutputError) keeps its deterministic verdicts
-    and gets `judge_error` in its record."""
+    and gets `judge_error` in its record. `workers`: processes for the deterministic scoring of
+    large inputs (see `score_many`)."""
     if progress is not None:
-        progress.start(
-            len(transcripts), 0, "scoring" if judge is None else f"judging ({judge.name})"
-        )
+        label = "scoring" if judge is None else f"judging ({judge.name})"
+        progress.start(len(transcripts), 0, label)
     try:
-        records = []
-        for t in transcripts:
-            records.append(score_transcript(t))
-            if judge is None and progress is not None:
-                progress.advance(t.interview_id, "scored")
         if judge is None:
-            return records
+            return score_many(transcripts, workers=workers, progress=progress)
+        records = score_many(transcripts, workers=workers)
         return await _judge_all(transcripts, records, judge, concurrency, progress)
     finally:
         if progress is not None:
