@@ -1,11 +1,12 @@
 """Report over a long run: build time, file size, and time to a usable page in headless Chromium.
 
-Usage: python benchmarks/bench_report.py [--interviews 2000] [--loads 5] [--keep DIR]
+Usage: python benchmarks/bench_report.py [--interviews 2000] [--loads 5] [--keep DIR] [--run DIR]
 Runs suites/smoke.yaml on the synthetic backend with enough repeats for the number of
 interviews (15 personas), scores it, builds the HTML report, then opens it `--loads` times in
 Debian's Chromium and reads `window.__reportReady` (performance.now() when the script has parsed
 the embedded data and drawn the first page of the viewer and the first interview) and the load
-event's end, both from navigation start. Goals: file < 20 MB, ready < 2 s.
+event's end, both from navigation start. Goals: file < 20 MB, ready < 2 s. `--run` reuses a
+run folder (for example one kept with `--keep`) instead of simulating a new one.
 """
 
 from __future__ import annotations
@@ -65,15 +66,16 @@ def main() -> None:
     parser.add_argument("--interviews", type=int, default=2000)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="keep the run and report in this folder")
+    parser.add_argument("--run", type=Path, help="report this run folder instead of a new run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        run_dir = build_run(work / "runs", args.interviews)
+        run_dir = args.run or build_run(work / "runs", args.interviews)
         simulate_s = time.perf_counter() - start
         start = time.perf_counter()
-        run = scored_run(run_dir, work / "runs")
+        run = scored_run(run_dir, run_dir.parent)
         score_s = time.perf_counter() - start
         start = time.perf_counter()
         data = gather([run])
@@ -85,8 +87,10 @@ def main() -> None:
         render_s = time.perf_counter() - start
         size_mb = out.stat().st_size / 1e6
         print(
-            f"run: {len(run.transcripts)} interviews (synthetic backend), simulated in "
-            f"{simulate_s:.1f} s, scored in {score_s:.1f} s"
+            f"run: {len(run.transcripts)} interviews"
+            f"{' (synthetic backend)' if run.manifest.synthetic else ''}, "
+            f"{'reused' if args.run else f'simulated in {simulate_s:.1f} s'}, "
+            f"scored (or scores read) in {score_s:.1f} s"
         )
         print(
             f"build: gather (statistics included) {gather_s:.2f} s, render + write "

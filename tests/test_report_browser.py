@@ -145,6 +145,11 @@ def test_charts_render_filters_work_and_nothing_errs(
     assert bad_turns <= violation_turns
     focused = page.locator(f"#chat #turn-{min(bad_turns)}")
     assert rule in focused.locator(".violations").inner_text()
+    assert page.locator("#chat .turn.focus").get_attribute("data-turn") == str(min(bad_turns))
+    # evidence quoted from a turn is marked inside that turn, and nowhere else
+    marks = page.locator("#chat mark")
+    assert marks.count() >= 1
+    assert page.locator("#chat .turn.violation .text mark").count() == marks.count()
     transcript = next(t for t in run.transcripts if t.interview_id == first_key)
     assert page.locator("#chat .turn").count() == len(transcript.turns)
     assert "SYNTHETIC" in page.locator("#chat .synthetic-note").inner_text()

@@ -9,12 +9,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from harness.contracts import RULE_IDS, Annotation, RuleResult, ScoreRecord, Transcript, Turn
 from harness.report.data import ReportData, gather
 from harness.report.html import render_html, script_json
 from harness.report.markdown import render_markdown
+from harness.stats.compare import compare_runs
 from harness.stats.consistency import consistency_report
+from harness.stats.gate import evaluate_gates, load_gate_config
 from harness.store.manifest import Manifest, PromptRecord, RoleRecord
 from harness.store.rundata import RunData, load_run
 from harness.store.runs import SCORES, TRANSCRIPTS, write_manifest
@@ -327,3 +330,53 @@ def test_markdown_headline(data: ReportData) -> None:
     # ids from the run are literal text, not markup
     assert not re.search(r"(?<!\\)<", md), "every < from the run is backslash-escaped"
     assert "v1\\<img src=x onerror=alert(5)\\>" in md
+
+
+def two_version_run(root: Path) -> RunData:
+    """v1 and v2 over the same three personas, two repeats; v2 breaks one_question every time."""
+    transcripts, scores = [], []
+    for prompt in ("v1", "v2"):
+        for persona in ("url-junior", "url-senior", "url-mid"):
+            for sample in range(2):
+                t = make_transcript(f"{prompt}:{persona}#{sample}", prompt, persona, hostile=False)
+                transcripts.append(t)
+                final = {"url-junior": 3.0, "url-mid": 5.0, "url-senior": 8.0}[persona]
+                scores.append(make_score(t, final, fail_one_question=prompt == "v2"))
+    meta = {**PERSONAS, "url-mid": PERSONAS[BAD_ID]}
+    del meta[BAD_ID]
+    return load_run(write_run(root, "run-two", transcripts, scores, personas_meta=meta))
+
+
+def test_headline_verdicts_and_gates_are_the_statistics_layers(tmp_path: Path) -> None:
+    run = two_version_run(tmp_path / "runs")
+    gates_path = tmp_path / "gates.yaml"
+    gates_path.write_text(
+        "regression: {'rule:*': 0.1}\nfloors: {score:in_band: 0.9}\nn_boot: 500\n"
+    )
+    config = load_gate_config(gates_path)
+    data = gather([run], gate_config=config)
+    expected = compare_runs(
+        [run], margins=config.regression_margins(), n_boot=config.n_boot, seed=config.seed
+    )
+    assert data.comparison is not None
+    assert data.comparison.contrasts == expected.contrasts
+    assert data.gates == evaluate_gates(expected, config)
+    page = render_html(data)
+    headline = page[page.index('<section id="headline">') : page.index('<section id="adherence">')]
+    for m in expected.contrasts[0].metrics:
+        assert re.search(f"<code[^>]*>{re.escape(m.metric)}</code>", headline), m.metric
+    one_question = expected.contrasts[0].metric("rule:one_question")
+    assert one_question is not None
+    row = headline[headline.index("<code>rule:one_question</code>") :].split("</tr>")[0]
+    assert f">{one_question.verdict}</span>" in row
+    assert data.gates is not None
+    assert ("gate passed" if data.gates.passed else "gate FAILED") in headline
+    for gate in data.gates.gates:
+        assert str(escape(gate.name)) in headline
+    assert "a comparison needs two" not in headline
+    # adherence per version comes from the comparison's figures
+    point = data.adherence_point("one_question", "v2")
+    assert point is not None
+    assert point.rate.estimate == one_question.candidate.value == 0.0
+    md = render_markdown(data)
+    assert "Prompt gate" in md and "| rule:one_question |" in md

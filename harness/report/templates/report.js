@@ -131,17 +131,24 @@
     var frag = document.createDocumentFragment();
     var spans = [];
     quotes.forEach(function (q) {
-      // Evidence quotes collapse whitespace and may end in an ellipsis where they were cut.
-      var needle = (q || "").replace(/\s*(\u2026|\.\.\.)\s*$/, "").trim();
-      if (needle.length < 3) return;
-      var words = needle.split(/\s+/).map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
-      var found = new RegExp(words.join("\\s+")).exec(text);
-      if (found) spans.push([found.index, found.index + found[0].length]);
+      // Evidence quotes collapse whitespace and mark what they left out with an ellipsis.
+      (q || "").split(/\s*(?:\u2026|\.\.\.)\s*/).forEach(function (part) {
+        var needle = part.trim();
+        if (needle.length < 3) return;
+        var words = needle.split(/\s+/).map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+        var found = new RegExp(words.join("\\s+")).exec(text);
+        if (found) spans.push([found.index, found.index + found[0].length]);
+      });
     });
     spans.sort(function (a, b) { return a[0] - b[0]; });
-    var pos = 0;
+    var merged = [];
     spans.forEach(function (span) {
-      if (span[0] < pos) return;
+      var last = merged[merged.length - 1];
+      if (last && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+      else merged.push(span);
+    });
+    var pos = 0;
+    merged.forEach(function (span) {
       frag.appendChild(document.createTextNode(text.slice(pos, span[0])));
       frag.appendChild(el("mark", null, text.slice(span[0], span[1])));
       pos = span[1];
