@@ -599,3 +599,16 @@ def test_no_direct_correction_verdicts_and_numbers(
     claim["annotations"][0]["note"] = note
     t = interview(claim, intv(reply))
     assert verdict(t, "no_direct_correction")[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Why that rather than Postgres?", "pass"),
+        ("What's the risk with Cassandra here?", "pass"),
+        ("How would you rank results if users want relevance instead of recency?", "fail"),
+        ("Why do users need short links at all?", "fail"),
+    ],
+)
+def test_pushback_comparisons_must_be_about_the_decision(reply: str, expected: str) -> None:
+    assert verdict(_decisions(reply), "pushback")[0] == expected

@@ -44,13 +44,15 @@ def _topics(view: TranscriptView, c: int, kind: str) -> list[Topic]:
 
 
 def challenges(view: TranscriptView, i: int, decided: list[Topic]) -> bool:
-    """An ask in turn i asks why this choice or what it costs; a stress question counts when
-    it names the decision's topic."""
+    """An ask in turn i asks why this choice or what it costs. Comparison and stress questions
+    count when they name the decision's topic or point back at it."""
     for ask in view.asks(i):
         text = normalize(ask.text)
         if has("pushback", "challenge_cues", text):
             return True
-        if has("pushback", "stress_cues", text) and any(
+        if not (has("pushback", "comparison_cues", text) or has("pushback", "stress_cues", text)):
+            continue
+        if has("pushback", "back_references", text) or any(
             t.named_in(text) or t.aspect_in(text) for t in decided
         ):
             return True
