@@ -71,3 +71,41 @@ def test_table_format(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "interview" in result.stdout and "fail_rate" in result.stdout
     assert "a " in result.stdout
+
+
+# Written by hand in the contract's format, one turn a line here (joined into one JSONL line).
+HAND_WRITTEN = r"""{"schema": "sdi.transcript/1", "interview_id": "url-junior-03#2", "prompt_version": "v1", "persona": "url-junior-03", "problem": "url-shortener", "turns": [
+ {"role": "candidate", "text": "I'd like to do a system design interview.", "elapsed_s": 0},
+ {"role": "interviewer", "text": "Which of these problems would you like to tackle?\n\n1. Design URL shortener (easy)\n2. Design Twitter feed (medium)\n3. Design distributed rate limiter (medium-hard)\n4. Design distributed job queue (hard)\n5. Design real-time collaborative document editor (hard)", "elapsed_s": 15},
+ {"role": "candidate", "text": "The URL shortener, please.", "elapsed_s": 30},
+ {"role": "interviewer", "text": "Design a URL shortener like bit.ly. Where would you like to start?", "elapsed_s": 40},
+ {"role": "candidate", "text": "We'd put a cache in front of the database.", "elapsed_s": 900, "annotations": [{"kind": "gloss", "topic": "cache"}]},
+ {"role": "interviewer", "text": "How would you shard it? And what about replication?", "elapsed_s": 960},
+ {"role": "candidate", "text": "Time is up, I think. Could I get feedback and a score?", "elapsed_s": 2410, "annotations": [{"kind": "time_up"}]},
+ {"role": "interviewer", "text": "**Score: 6.5 / 10**\n\n**Strong:** a clean API with a redirect endpoint.\n\n**Needs work:** the cache was never sized or given an eviction policy.\n\n**Would have liked to hear:** how you shard the database.", "elapsed_s": 2420}
+], "meta": {}}"""  # noqa: E501  (one JSON line, written by hand)
+
+
+def test_hand_written_file_in_the_contract_format(tmp_path: Path) -> None:
+    path = tmp_path / "hand.jsonl"
+    path.write_text(HAND_WRITTEN.replace("\n", " ") + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", str(path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["schema"] == "sdi.scores/1"
+    assert record["interview_id"] == "url-junior-03#2"
+    assert record["final_score"] == 6.5
+    rules = record["rules"]
+    assert list(rules) == list(RULE_IDS)
+    assert rules["one_question"]["verdict"] == "fail"
+    assert rules["one_question"]["turns"] == [5]
+    assert "replication" in rules["one_question"]["evidence"][0]
+    assert rules["drill_down"] == {**rules["drill_down"], "verdict": "fail", "turns": [5]}
+    assert rules["pushback"]["verdict"] == "n/a" and rules["pushback"]["opportunities"] is None
+    for rule in ("opening", "feedback_timing", "feedback_format", "score_justified", "in_role"):
+        assert rules[rule]["verdict"] == "pass", rule
+
+
+def test_help_documents_the_exit_codes() -> None:
+    result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    assert "3 some lines were malformed" in result.stdout

@@ -26,6 +26,30 @@ EXIT_SKIPPED = 3
 PROGRESS_MIN = 500
 
 
+# Help texts keep each paragraph on one line: the terminal wraps them, not the source.
+SCORE_HELP = "\n\n".join(
+    [
+        "Score every rule of every transcript: verdict, turns at fault, evidence, final score.",
+        "TARGET is a transcript file (sdi.transcript/1 JSONL) or a run (id or folder). A run is "
+        "scored from the store and its scores are saved with it (runs/<id>/scores.jsonl). "
+        "Output keeps the input order; a summary goes to stderr.",
+        "Exit codes: 0 every transcript scored; 2 bad input, nothing scored (missing file, "
+        "unknown run, no transcripts, missing API key); 3 some lines were malformed and "
+        "skipped (each named on stderr with its line number and field), the others scored.",
+    ]
+)
+VALIDATE_HELP = "\n\n".join(
+    [
+        "Per-rule precision, recall and F1 of the deterministic scorers against the labelled "
+        'golden set, with "fail" (a violation detected) as the positive class; agreement on '
+        "turn indices and on the final score; with --judge, the judge's agreement with the "
+        "labels on the rules it judges.",
+        "Exit codes: 0 whatever the figures; 2 bad input (no golden cases, a malformed case, "
+        "a missing API key).",
+    ]
+)
+
+
 class OutputFormat(StrEnum):
     jsonl = "jsonl"
     table = "table"
@@ -107,15 +131,7 @@ def score(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
-    """Score every rule of every transcript: verdict, turns at fault, evidence, final score.
-
-    A run (by id or folder) is scored from the store and its scores are saved with it
-    (runs/<id>/scores.jsonl). Output keeps the input order.
-
-    Exit codes: 0 every transcript scored; 2 bad input, nothing scored (missing file, unknown
-    run, no transcripts, missing API key); 3 some lines were malformed and skipped (each is
-    named on stderr with its line number and field) and the others were scored.
-    """
+    """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
     path = Path(target)
     cache_path = runs_dir / "cache.sqlite"
     bad: list[BadLine] = []
@@ -185,13 +201,7 @@ def validate_scorers(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
-    """Per-rule precision, recall and F1 of the scorers against the labelled golden set
-    (positive class: "fail", a violation detected), agreement on turn indices and on the final
-    score; with --judge, the judge's agreement with the labels on the rules it judges.
-
-    Exit codes: 0 whatever the figures; 2 bad input (no golden cases, a malformed case, a
-    missing API key).
-    """
+    """Validate the scorers against the golden set (see VALIDATE_HELP, the command's help)."""
     from harness.scoring.golden import GOLDEN_DIR
     from harness.scoring.validate import render, validate_golden
 
@@ -216,5 +226,5 @@ def validate_scorers(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command("score")(score)
-    app.command("validate-scorers")(validate_scorers)
+    app.command("score", help=SCORE_HELP)(score)
+    app.command("validate-scorers", help=VALIDATE_HELP)(validate_scorers)
