@@ -158,42 +158,29 @@ def test_pushback_na_without_decisions() -> None:
 # --- scale_probe --------------------------------------------------------------------------
 
 
-def test_scale_probe_next_turn() -> None:
+@pytest.mark.parametrize(
+    ("first", "answer", "second", "expected"),
+    [
+        ("How many new URLs a day, and what read traffic at peak?", "Dunno.", "Okay.", "pass"),
+        ("Which database?", "Postgres.", "What QPS are we designing for?", "pass"),
+        (
+            "Which database?",
+            "Postgres; we expect 100M new URLs a month, about 40 writes/s.",
+            "How do redirects find the URL?",
+            "pass",
+        ),
+        ("Which database?", "Postgres.", "How do redirects find the URL?", "fail"),
+        ("Which database?", "Postgres.", "How many documents are open at once?", "pass"),
+    ],
+)
+def test_scale_probe_within_two_turns(first: str, answer: str, second: str, expected: str) -> None:
     t = interview(
         cand("An API writes the mapping to a database.", "no_scale"),
-        intv("How many new URLs a day, and what read traffic at peak?"),
+        intv(first),
+        cand(answer),
+        intv(second),
     )
-    assert verdict(t, "scale_probe") == ("pass", [])
-
-
-def test_scale_probe_second_turn_is_in_time() -> None:
-    t = interview(
-        cand("An API writes the mapping to a database.", "no_scale"),
-        intv("Which database?"),
-        cand("Postgres."),
-        intv("What QPS are we designing for?"),
-    )
-    assert verdict(t, "scale_probe") == ("pass", [])
-
-
-def test_scale_probe_numbers_given_in_between() -> None:
-    t = interview(
-        cand("An API writes the mapping to a database.", "no_scale"),
-        intv("Which database?"),
-        cand("Postgres; we expect 100M new URLs a month, about 40 writes/s."),
-        intv("How do redirects find the URL?"),
-    )
-    assert verdict(t, "scale_probe") == ("pass", [])
-
-
-def test_scale_probe_missed() -> None:
-    t = interview(
-        cand("An API writes the mapping to a database.", "no_scale"),
-        intv("Which database?"),
-        cand("Postgres."),
-        intv("How do redirects find the URL?"),
-    )
-    assert verdict(t, "scale_probe") == ("fail", [5])
+    assert verdict(t, "scale_probe") == ((expected, [5]) if expected == "fail" else (expected, []))
 
 
 def test_scale_probe_na() -> None:

@@ -5,6 +5,7 @@ and a probe, not a correction, after an `incorrect_claim`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from harness.contracts import RuleResult
@@ -40,6 +41,18 @@ def _topics(view: TranscriptView, c: int, kind: str) -> list[Topic]:
     return [topic(name, view.text(c)) for name in view.topics(c, kind)]
 
 
+def _missed(
+    view: TranscriptView,
+    chances: list[tuple[int, int]],
+    kind: str,
+    followed_up: Callable[[TranscriptView, int, list[Topic]], bool],
+) -> list[Hit]:
+    """The interviewer turns that did not follow up on the annotated topics."""
+    return [
+        (i, view.text(i)) for c, i in chances if not followed_up(view, i, _topics(view, c, kind))
+    ]
+
+
 # --- pushback -----------------------------------------------------------------------------
 
 
@@ -63,11 +76,7 @@ def check_pushback(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "decision")
     if not chances:
         return not_applicable()
-    missed = [
-        (i, view.text(i))
-        for c, i in chances
-        if not challenges(view, i, _topics(view, c, "decision"))
-    ]
+    missed = _missed(view, chances, "decision", challenges)
     challenged = len(chances) - len(missed)
     return judged(
         missed,
@@ -162,7 +171,7 @@ def check_drill_down(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "gloss")
     if not chances:
         return not_applicable()
-    hits = [(i, view.text(i)) for c, i in chances if not drills(view, i, _topics(view, c, "gloss"))]
+    hits = _missed(view, chances, "gloss", drills)
     return judged(hits, len(chances), "moves on without a specific question on what was glossed")
 
 
