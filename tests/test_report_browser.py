@@ -9,6 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from test_report_html import (
+    BAD_ID,
+    BAD_PROMPT,
+    HOSTILE,
+    PERSONAS,
+    hostile_run,
+    make_score,
+    make_transcript,
+    write_run,
+)
 
 from harness.config.suites import load_suite
 from harness.report.browser import CHROMIUM, READY, launch, report_url
@@ -18,7 +28,7 @@ from harness.report.html import render_html
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
-from harness.store.rundata import RunData
+from harness.store.rundata import RunData, load_run
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -162,6 +172,19 @@ def test_charts_render_filters_work_and_nothing_errs(
     page.wait_for_function(f"document.getElementById('f-r').value === '{rule}'")
     assert watched.shown() == _fails(run, rule, arm)
 
+    # a score dot shows the interviews of that persona and version that got that score
+    dot_link = page.locator("svg.score-chart a:has(circle.score-dot)").first
+    params = dict(pair.split("=") for pair in (dot_link.get_attribute("href") or "")[1:].split("&"))
+    dot_link.locator("circle").click()
+    page.wait_for_function(f"document.getElementById('f-p').value === '{params['p']}'")
+    scores = {s.interview_id: s.final_score for s in run.scores or []}
+    expected = sum(
+        1
+        for t in run.transcripts
+        if t.persona == params["p"] and scores[t.interview_id] == float(params["s"])
+    )
+    assert watched.shown() == expected > 0
+
     assert watched.errors == [] and watched.dialogs == []
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -170,8 +193,6 @@ def test_charts_render_filters_work_and_nothing_errs(
 
 def test_hostile_text_stays_text(browser: Browser, tmp_path: Path) -> None:
     """With the Content-Security-Policy bypassed, so that the escaping itself is what is tested."""
-    from test_report_html import BAD_ID, BAD_PROMPT, HOSTILE, hostile_run
-
     data = gather([hostile_run(tmp_path / "runs")])
     path = write_report(render_html(data), tmp_path / "hostile.html")
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 1000})
@@ -201,3 +222,34 @@ def test_hostile_text_stays_text(browser: Browser, tmp_path: Path) -> None:
     page.wait_for_timeout(200)  # a handler that fired late would have opened its dialog by now
     assert watched.dialogs == [] and watched.errors == []
     context.close()
+
+
+def test_long_lists_are_paged(browser: Browser, tmp_path: Path) -> None:
+    """The viewer puts one page of interviews in the DOM, not all of them."""
+    transcripts = [
+        make_transcript(f"url-junior#{n}", "v1", "url-junior", hostile=False) for n in range(120)
+    ]
+    scores = [make_score(t, 3.0, fail_one_question=n % 3 == 0) for n, t in enumerate(transcripts)]
+    run_dir = write_run(
+        tmp_path,
+        "run-long",
+        transcripts,
+        scores,
+        personas_meta={"url-junior": PERSONAS["url-junior"]},
+    )
+    path = write_report(render_html(gather([load_run(run_dir)])), tmp_path / "long.html")
+    watched = Watched(browser.new_page())
+    page = watched.page
+    watched.open(path)
+    items = page.locator("#interview-list li")
+    assert watched.shown() == 120 and items.count() == 50
+    assert page.inner_text("#pg-label") == "page 1 of 3"
+    page.click("#pg-next")
+    page.click("#pg-next")
+    assert items.count() == 20 and page.inner_text("#pg-label") == "page 3 of 3"
+    assert page.locator("#pg-next").is_disabled()
+    page.select_option("#f-x", "fail")
+    assert watched.shown() == 40 and items.count() == 40
+    assert page.inner_text("#pg-label") == "page 1 of 1"
+    assert watched.errors == []
+    page.close()
