@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.cli.main import app
 from harness.contracts import RULE_IDS
+from tests.loopback import message, running_loopback
 from tests.test_scoring_support import cand, interview, intv
 
 runner = CliRunner()
@@ -109,3 +111,76 @@ def test_hand_written_file_in_the_contract_format(tmp_path: Path) -> None:
 def test_help_documents_the_exit_codes() -> None:
     result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
     assert "3 some lines were malformed" in result.stdout
+
+
+def _judged_file(tmp_path: Path) -> Path:
+    t = interview(
+        cand("I'll go with Cassandra rather than Postgres.", "decision:cassandra"),
+        intv("Why Cassandra over Postgres at 40 writes a second?"),
+        interview_id="judged",
+    )
+    return _write(tmp_path / "judged.jsonl", [t.to_json()])
+
+
+def _judge_answer() -> str:
+    def rule(verdict: str, turns: list[int], evidence: list[str]) -> dict[str, object]:
+        return {"verdict": verdict, "turns": turns, "evidence": evidence, "reason": "because"}
+
+    return json.dumps(
+        {
+            "rules": {
+                "pushback": rule("fail", [5], ["Why Cassandra over Postgres"]),
+                "drill_down": rule("n/a", [], []),
+                "no_direct_correction": rule("n/a", [], []),
+                "in_role": rule("pass", [], []),
+                "score_justified": rule("pass", [], []),
+            }
+        }
+    )
+
+
+def test_judge_through_the_real_sdk_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_loopback(monkeypatch) as server:
+        server.enqueue(message(_judge_answer()))
+        args = ["score", str(_judged_file(tmp_path)), "--judge", "anthropic", "-q"]
+        result = runner.invoke(app, [*args, "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["rules"]["pushback"]["verdict"] == "fail"  # the judge's, not the scorer's
+    assert record["scorers"]["pushback"].startswith("anthropic:")
+    assert record["scorers"]["one_question"] == "deterministic"
+    assert "judge_error" not in record
+
+
+def test_judge_that_cannot_answer_keeps_deterministic_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_loopback(monkeypatch):  # no scripted reply: the server answers in prose
+        args = ["score", str(_judged_file(tmp_path)), "--judge", "anthropic", "-q"]
+        result = runner.invoke(app, [*args, "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["judge_error"]
+    assert record["rules"]["pushback"]["verdict"] == "pass"
+    assert "judge failed on 1 (judged): deterministic verdicts kept" in result.stderr
+
+
+def test_missing_api_key_stops_before_anything_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    path = _write(tmp_path / "t.jsonl", ["{not json"])
+    result = runner.invoke(app, ["score", str(path), "--judge", "anthropic"])
+    assert result.exit_code == 2
+    assert result.stderr.count("error:") == 1 and "ANTHROPIC_API_KEY" in result.stderr
+
+
+def test_nothing_readable_is_exit_2(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.jsonl", [f"not json {i}" for i in range(30)])
+    result = runner.invoke(app, ["score", str(path)])
+    assert result.exit_code == 2
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 22  # 20 named lines, "10 more", and the final error
+    assert errors[-1].endswith("no transcript could be read (30 malformed lines)")

@@ -19,9 +19,11 @@ from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
 EXIT_SKIPPED = 3
+MAX_LISTED_BAD = 20  # a file that is not JSONL at all should not flood the terminal
 # Deterministic scoring is fast: a progress bar only pays off on large inputs.
 PROGRESS_MIN = 500
 
@@ -81,24 +83,25 @@ def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
     return default_progress(True)
 
 
+def _make_judge(kind: JudgeKind, model: str | None, runs_dir: Path) -> Judge | None:
+    """The judge, made before anything is read, so a missing key stops the command at once."""
+    if kind is JudgeKind.none:
+        return None
+    from harness.scoring.judge import make_judge
+
+    return make_judge(kind.value, model=model, cache_path=runs_dir / "cache.sqlite")
+
+
 async def _score(
-    transcripts: Sequence[Transcript],
-    judge: JudgeKind,
-    judge_model: str | None,
-    cache_path: Path,
-    progress: ProgressSink | None,
+    transcripts: Sequence[Transcript], judge: Judge | None, progress: ProgressSink | None
 ) -> list[ScoreRecord]:
     from harness.scoring.score import score_transcripts
 
-    if judge is JudgeKind.none:
-        return await score_transcripts(transcripts, progress=progress)
-    from harness.scoring.judge import make_judge
-
-    judge_obj = make_judge(judge.value, model=judge_model, cache_path=cache_path)
     try:
-        return await score_transcripts(transcripts, judge=judge_obj, progress=progress)
+        return await score_transcripts(transcripts, judge=judge, progress=progress)
     finally:
-        await judge_obj.aclose()
+        if judge is not None:
+            await judge.aclose()
 
 
 def _read_file(path: Path) -> tuple[list[Transcript], list[BadLine]]:
@@ -132,31 +135,35 @@ def score(
     quiet: Quiet = False,
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
+    judge_obj = _make_judge(judge, judge_model, runs_dir)
     path = Path(target)
-    cache_path = runs_dir / "cache.sqlite"
     bad: list[BadLine] = []
+    run_dir: Path | None = None
     if path.is_file():
         transcripts, bad = _read_file(path)
-        for b in bad:
+        for b in bad[:MAX_LISTED_BAD]:
             typer.echo(_bad_line_message(b), err=True)
-        if not transcripts and not bad:
-            raise InputError(path, None, "no transcripts in the file")
-        run_dir = None
+        if len(bad) > MAX_LISTED_BAD:
+            typer.echo(f"error: {path}: {len(bad) - MAX_LISTED_BAD} more malformed lines", err=True)
+        if not transcripts:
+            why = f"{len(bad)} malformed lines" if bad else "the file is empty"
+            raise InputError(path, None, f"no transcript could be read ({why})")
     else:
         from harness.store.rundata import load_run
+        from harness.store.runs import find_run_dir
 
         try:
-            run = load_run(target, runs_dir)
+            run_dir = find_run_dir(target, runs_dir)
         except InputError:
             raise InputError(
-                target, None, f"no such transcript file, and no such run in {runs_dir}"
+                target, None, f"no such transcript file, and no run by that id in {runs_dir}"
             ) from None
-        transcripts, run_dir = run.transcripts, run.run_dir
+        transcripts = load_run(run_dir).transcripts
     for interview_id, n in Counter(t.interview_id for t in transcripts).items():
         if n > 1:
             typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
     progress = _progress(len(transcripts), judge is not JudgeKind.none, quiet)
-    records = asyncio.run(_score(transcripts, judge, judge_model, cache_path, progress))
+    records = asyncio.run(_score(transcripts, judge_obj, progress))
     if run_dir is not None:
         from harness.scoring.runs import save_scores
 
@@ -206,19 +213,15 @@ def validate_scorers(
     from harness.scoring.validate import render, validate_golden
 
     folder = golden or GOLDEN_DIR
+    judge_obj = _make_judge(judge, judge_model, runs_dir)
 
     async def run() -> str:
-        if judge is JudgeKind.none:
-            _, result, judged = await validate_golden(folder)
-            return render(folder, result, judged, misses)
-        from harness.scoring.judge import make_judge
-
-        judge_obj = make_judge(judge.value, model=judge_model, cache_path=runs_dir / "cache.sqlite")
         try:
-            progress = _progress(0, True, quiet)
+            progress = _progress(0, True, quiet) if judge_obj is not None else None
             _, result, judged = await validate_golden(folder, judge=judge_obj, progress=progress)
         finally:
-            await judge_obj.aclose()
+            if judge_obj is not None:
+                await judge_obj.aclose()
         return render(folder, result, judged, misses)
 
     typer.echo(asyncio.run(run()))
