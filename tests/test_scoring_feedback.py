@@ -133,3 +133,18 @@ def test_bold_point_labels_inside_a_section_do_not_end_it() -> None:
 )
 def test_looks_like_feedback(text: str, expected: bool) -> None:
     assert looks_like_feedback(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Interview Feedback\n\n| Area | Notes |\n|---|---|\n| Strengths | Clear API |\n"
+        "| Weaknesses | No failure handling |\n| Wanted | Retry and DLQ design |\n\n**Score: 6/10**",
+        "**Strengths**: quantified storage.\n\n**Weaknesses**: vague replication.\n\n"
+        "**What a strong answer would include**: a failover plan.\n\n**Score**: 5.5/10",
+        "Let's wrap up. You did a good job on the API. The weakest part was sharding: no shard "
+        "key. I would have liked to hear how you handle a celebrity account. 6 out of 10.",
+    ],
+)
+def test_sections_in_tables_and_unusual_labels(text: str) -> None:
+    assert parse_feedback(text).present() == {"strong", "weak", "wanted"}

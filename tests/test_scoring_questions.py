@@ -98,3 +98,16 @@ def test_asks_keep_their_text_for_evidence() -> None:
 )
 def test_ask_around_an_option_list_is_one(text: str) -> None:
     assert count_questions(text) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Is that a problem at 100k QPS? Why or why not?", 1),
+        ("Why?", 1),
+        ("Which store would you use? Why?", 1),
+        ("Which store would you use? Why not Postgres?", 2),
+    ],
+)
+def test_asking_for_the_reason_is_the_same_question(text: str, expected: int) -> None:
+    assert count_questions(text) == expected

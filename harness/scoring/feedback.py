@@ -29,6 +29,7 @@ _CUE_WINDOW = 48
 _NEGATION_WINDOW = 28
 _MAX_LABEL_WORDS = 8
 _WORD = re.compile(r"[a-z]{3,}")
+_MAY_SCORE = re.compile(r"10|ten", re.IGNORECASE)  # every score out of 10 says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +107,11 @@ def _opens_line(text: str, start: int) -> bool:
 
 def score_mentions(text: str) -> list[ScoreMention]:
     """Every number in the text that reads as a score out of 10, in order."""
+    out: list[ScoreMention] = []
+    if not _MAY_SCORE.search(text):
+        return out
     pats = _score_patterns()
     lowered = normalize(text)
-    out: list[ScoreMention] = []
     for m in pats.out_of_ten.finditer(lowered):
         num = m.group("num")
         is_word = num.strip() in pats.number_words
@@ -236,7 +239,7 @@ def _prose_kinds(sentence: str) -> set[SectionKind]:
 def parse_feedback(text: str) -> FeedbackParts:
     """The score and each section's concrete points; sections come from labels where the
     feedback has them and from what its other sentences say where it does not."""
-    text = straighten(text)
+    text = _table_rows_as_labels(straighten(text))
     labels = _labels(text)
     parts = FeedbackParts(score=extract_score(text))
     unlabelled: list[str] = [text[: labels[0].start] if labels else text]
@@ -249,12 +252,40 @@ def parse_feedback(text: str) -> FeedbackParts:
         parts.labelled.add(lab.kind)
         parts.points.setdefault(lab.kind, []).extend(_points(body))
     for chunk in unlabelled:
-        for block in blocks(chunk, mask=False):
-            for sentence in [block.text] if block.kind == "item" else sentences(block.text):
-                for kind in _prose_kinds(sentence):
-                    if kind not in parts.labelled and _concrete(sentence):
-                        parts.points.setdefault(kind, []).append(sentence)
+        _add_prose(parts, chunk, SECTION_KINDS)
+    if "wanted" not in parts.labelled:  # "I would have liked to hear..." inside another section
+        for i, lab in enumerate(labels):
+            if lab.kind not in ("other", "wanted"):
+                end = labels[i + 1].start if i + 1 < len(labels) else len(text)
+                _add_prose(parts, text[lab.end : end], ("wanted",))
     return parts
+
+
+def _add_prose(parts: FeedbackParts, chunk: str, kinds: tuple[SectionKind, ...]) -> None:
+    """Points for the unlabelled kinds among `kinds` from what the chunk's sentences say."""
+    for block in blocks(chunk, mask=False):
+        for sentence in [block.text] if block.kind == "item" else sentences(block.text):
+            for kind in _prose_kinds(sentence):
+                if kind in kinds and kind not in parts.labelled and _concrete(sentence):
+                    parts.points.setdefault(kind, []).append(sentence)
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$")
+
+
+def _table_rows_as_labels(text: str) -> str:
+    """Markdown table rows ("| Strengths | Clear API |") read as "Strengths: Clear API"."""
+    if "|" not in text:
+        return text
+    lines = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.lstrip().startswith("|") and len(cells) >= 2:
+            if _TABLE_RULE.match(line.replace("|", " ")):
+                continue
+            line = f"{cells[0]}: {' '.join(cells[1:])}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 _OTHER_GRADE = re.compile(
