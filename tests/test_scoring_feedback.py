@@ -139,7 +139,8 @@ def test_looks_like_feedback(text: str, expected: bool) -> None:
     "text",
     [
         "# Interview Feedback\n\n| Area | Notes |\n|---|---|\n| Strengths | Clear API |\n"
-        "| Weaknesses | No failure handling |\n| Wanted | Retry and DLQ design |\n\n**Score: 6/10**",
+        "| Weaknesses | No failure handling |\n| Wanted | Retry and DLQ design |\n\n"
+        "**Score: 6/10**",
         "**Strengths**: quantified storage.\n\n**Weaknesses**: vague replication.\n\n"
         "**What a strong answer would include**: a failover plan.\n\n**Score**: 5.5/10",
         "Let's wrap up. You did a good job on the API. The weakest part was sharding: no shard "
