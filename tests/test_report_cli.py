@@ -90,3 +90,13 @@ def test_write_is_atomic(run_dir: Path, tmp_path: Path, monkeypatch: pytest.Monk
         build.write_report("<!doctype html>...", out)
     monkeypatch.setattr(os, "replace", real_replace)
     assert out.read_text() == "old report"
+
+
+def test_a_run_without_interviews_is_an_error(run_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    (empty / "manifest.json").write_text((run_dir / "manifest.json").read_text())
+    (empty / "transcripts.jsonl").write_text("")
+    code, _, stderr = invoke("report", str(empty), "-o", str(tmp_path / "r.html"), "--no-gates")
+    assert code == 2
+    assert stderr == f"error: {empty / 'transcripts.jsonl'}: no interviews to report\n"

@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
 from harness.contracts import RULE_IDS, Turn, Verdict
+from harness.errors import InputError
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
 from harness.stats.gate import GateConfig, GateReport, evaluate_gates
 from harness.stats.measures import Interval
 from harness.stats.tables import arm_labels
 from harness.store.rundata import RunData
+from harness.store.runs import TRANSCRIPTS
 
 ArmOf = dict[tuple[str, str], str]
 
@@ -235,7 +237,9 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
             record = scores.get(t.interview_id)
             violations: list[Violation] = []
             verdicts: dict[str, Verdict] = {}
-            for rule, result in (record.rules if record else {}).items():
+            results = record.rules if record else {}
+            for rule in (r for r in RULE_IDS if r in results):
+                result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
                 violations.extend(
@@ -370,6 +374,9 @@ def gather(
     """Everything the report shows, from scored runs. With two or more prompt versions it
     compares them as `sdi compare` does (with the gate config's margins, draws and seed when one
     is given, as `sdi gate` does) and, for exactly one pair, applies the gates."""
+    if not any(run.transcripts for run in runs):
+        where = runs[0].run_dir / TRANSCRIPTS if runs else None
+        raise InputError(where, None, "no interviews to report")
     arm_of = arm_of_transcripts(runs)
     interviews = interview_views(runs, arm_of)
     arms = list(dict.fromkeys(i.arm for i in interviews))
@@ -393,7 +400,7 @@ def gather(
                 f"report has {len(arms)} versions."
             )
     else:
-        notes.append(NEEDS_TWO.format(arm=arms[0] if arms else "none"))
+        notes.append(NEEDS_TWO.format(arm=arms[0]))
     summaries = [run_summary(r) for r in runs]
     return ReportData(
         title=title or f"Interviewer report: {', '.join(s.run_id for s in summaries)}",

@@ -107,7 +107,7 @@
       row1.appendChild(el("span", "who", iv.p));
       row1.appendChild(el("span", "score", scoreText(iv.s)));
       var row2 = el("div", "row2");
-      row2.appendChild(el("span", null, iv.v + " \u00b7 " + iv.id));
+      row2.appendChild(el("span", null, DATA.arms.length > 1 ? iv.v + " \u00b7 " + iv.id : iv.id));
       if (iv.syn) row2.appendChild(el("span", "tag synthetic", "SYNTHETIC"));
       failedRules(iv).forEach(function (r) { row2.appendChild(el("span", "chip fail", r)); });
       button.appendChild(row1);
