@@ -599,3 +599,21 @@ def test_no_direct_correction_verdicts_and_numbers(
 )
 def test_pushback_comparisons_must_be_about_the_decision(reply: str, expected: str) -> None:
     assert verdict(_decisions(reply), "pushback")[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Not necessarily. What happens when a fifth node joins?", "fail"),
+        ("I don't think that's right. Which keys move?", "fail"),
+        ("Are you sure? Walk me through a node joining the ring.", "pass"),
+    ],
+)
+def test_no_direct_correction_soft_verdicts(reply: str, expected: str) -> None:
+    t = interview(cand(CLAIM, "incorrect_claim:consistent hashing"), intv(reply))
+    assert verdict(t, "no_direct_correction")[0] == expected
+
+
+def test_in_role_assistant_sign_off_breaks_the_persona() -> None:
+    t = interview(cand("Thanks!"), intv("Let me know if you have any other questions. Next?"))
+    assert verdict(t, "in_role") == ("fail", [5])
