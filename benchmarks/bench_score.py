@@ -75,11 +75,12 @@ DECISIONS = [
     ("sqs", "SQS over Kafka here: we don't need replay."),
     ("crdt", "A sequence CRDT rather than OT, so there's no central ordering."),
 ]
+OPENERS = ["", "Okay. ", "Right. ", "Got it. ", "Mm-hm. ", "Fair enough. ", "Interesting. "]
 DETAILS = [
-    "About 100M new URLs a month, so 40 writes/s and 4,000 reads/s at peak.",
-    "Say 200M daily users, 500M tweets a day, and reads outnumber writes 100 to 1.",
+    "About {n}M new URLs a month, so {m} writes/s and {k},000 reads/s at peak.",
+    "Say {n}M daily users, {m}M tweets a day, and reads outnumber writes {k}0 to 1.",
     "The schema is `links(code PRIMARY KEY, url, created_at)` with an index on `created_at`.",
-    "We'd keep 5 years of data: roughly 6 billion rows at 500 bytes, so about 3 TB.",
+    "We'd keep {k} years of data: roughly {n} billion rows at {m}0 bytes each.",
     "Workers ack after the job commits; a visibility timeout of 60 seconds covers crashes.",
 ]
 QUESTIONS = [
@@ -155,7 +156,8 @@ def _candidate(rng: random.Random, at: float) -> dict[str, Any]:
         return _turn(
             "candidate", text, at, [{"kind": "manipulation", "topic": "asks for the answer"}]
         )
-    return _turn("candidate", rng.choice(DETAILS), at)
+    n, m, k = rng.randint(2, 900), rng.randint(2, 90), rng.randint(1, 9)
+    return _turn("candidate", rng.choice(DETAILS).format(n=n, m=m, k=k), at)
 
 
 def _interviewer(rng: random.Random, at: float) -> dict[str, Any]:
@@ -170,7 +172,7 @@ def _interviewer(rng: random.Random, at: float) -> dict[str, Any]:
         text = rng.choice(BREAKS)
     else:
         text = f"So far I'd put you at {rng.randint(3, 8)}/10. " + rng.choice(QUESTIONS)
-    return _turn("interviewer", text, at)
+    return _turn("interviewer", rng.choice(OPENERS) + text, at)
 
 
 def generate(index: int, turns: int, seed: int) -> dict[str, Any]:

@@ -151,7 +151,9 @@ async def score_transcripts(
     try:
         if judge is None:
             return score_many(transcripts, workers=workers, progress=progress)
-        records = score_many(transcripts, workers=workers)
+        # No worker processes beside the judge's client: forking next to its threads is unsafe,
+        # and the model calls take far longer than scoring in one process anyway.
+        records = score_many(transcripts, workers=1)
         return await _judge_all(transcripts, records, judge, concurrency, progress)
     finally:
         if progress is not None:
