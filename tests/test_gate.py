@@ -9,10 +9,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from harness.cli.main import app
+from harness.config.suites import load_suite
 from harness.errors import InputError
+from harness.simulate.progress import QuietProgress
+from harness.simulate.runner import run_suite
 from harness.stats.compare import compare_runs
 from harness.stats.gate import (
     GateConfig,
@@ -187,6 +191,32 @@ def test_sdi_gate_passes_an_unchanged_copy(tmp_path: Path, prompts: Path) -> Non
     report = json.loads((tmp_path / "out" / "gate.json").read_text(encoding="utf-8"))
     assert report["passed"] is True
     assert report["candidate"]["prompt_sha256"] == report["baseline"]["prompt_sha256"]
+    # A side can also be a finished run: the baseline run just made, by id.
+    args = gate_args(tmp_path, prompts / "v1-copy.md")
+    args[args.index("--baseline") + 1] = report["baseline"]["run_id"]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+
+
+def test_a_run_with_two_prompt_versions_is_not_one_side(tmp_path: Path, prompts: Path) -> None:
+    suite = tmp_path / "two.yaml"
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "two",
+                "prompts": [str(V1), str(prompts / "v1-copy.md")],
+                "personas": [str(REPO / "candidates" / "url-mid-solid.yaml")],
+                "repeats": 1,
+            }
+        ),
+        encoding="utf-8",
+    )
+    run_dir = run_suite(load_suite(suite), tmp_path / "runs", progress=QuietProgress())
+    args = gate_args(tmp_path, prompts / "v1-copy.md")
+    args[args.index("--baseline") + 1] = str(run_dir)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--baseline: run has 2 prompt versions (v1, v1-copy)" in result.output
 
 
 def test_sdi_gate_bad_input_exits_2(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
@@ -19,7 +20,14 @@ from harness.stats.compare import (
     margin_for,
 )
 from harness.stats.measures import cliffs_delta
-from harness.stats.power import paired_repeats, plan_rate, repeats_to_settle, smallest_p
+from harness.stats.power import (
+    bernoulli_within,
+    paired_repeats,
+    plan_from_run,
+    plan_rate,
+    repeats_to_settle,
+    smallest_p,
+)
 from harness.stats.render import comparison_sections, to_markdown, to_text
 from tests.test_stats_tables import PERSONAS, Row, fingerprint, make_run
 
@@ -321,3 +329,19 @@ def test_markdown_and_text_say_the_same() -> None:
     for needle in ("rule:one_question", "score:icc2", "no change", "SYNTHETIC"):
         assert needle in md and needle in text
     assert "| metric | baseline |" in md
+
+
+def test_plan_from_a_run_uses_the_bernoulli_variance_before_and_after() -> None:
+    # mid-a passes one_question 2 of 3 times, senior-a 3 of 3; plan a drop of 0.2.
+    rows = [Row("mid-a", s, 6.0, rules={} if s else {"one_question": FAIL}) for s in range(3)] + [
+        Row("senior-a", s, 8.0) for s in range(3)
+    ]
+    (plan,) = plan_from_run(make_run(rows), -0.2, metrics=["rule:one_question"], alpha=0.05)
+    mid_now = (2 / 3) * (1 / 3) * 3 / 2
+    mid_after = (2 / 3 - 0.2) * (1 - (2 / 3 - 0.2))
+    senior_after = 0.8 * 0.2
+    expected = ((mid_now + mid_after) / 2 + (0 + senior_after) / 2) / 2
+    assert plan.answer.within_variance == pytest.approx(expected)
+    assert plan.value == pytest.approx(5 / 6)
+    assert plan.answer.repeats_per_persona is None  # two personas cannot reach p < 0.05
+    assert bernoulli_within(pd.Series([1.0, 1.0]), pd.Series(["a", "a"]), 0.0) == 0.0

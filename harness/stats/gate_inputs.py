@@ -54,7 +54,16 @@ def resolve_side(
     except InputError:
         run_dir = None
     if run_dir is not None:
-        return scored_run(run_dir, runs_dir)
+        run = scored_run(run_dir, runs_dir)
+        if len(run.manifest.prompts) != 1:
+            ids = ", ".join(p.id for p in run.manifest.prompts)
+            raise InputError(
+                run_dir,
+                option,
+                f"run has {len(run.manifest.prompts)} prompt versions ({ids}); "
+                "each side of the gate is one prompt version",
+            )
+        return run
     loaded = load_suite(suite_path)
     prompt_path = prompt_path_for(ref, loaded)
     if prompt_path is None:

@@ -33,11 +33,14 @@ class MetricSpec:
     kind: MetricKind
     higher_is_better: bool | None
     unit: str
+    binary: bool = False  # each interview's outcome is 0 or 1 (pass, in band)
 
 
 def metric_specs() -> list[MetricSpec]:
     rules = [
-        MetricSpec(f"rule:{r}", f"{r} adherence (interviews passing)", "rate", True, "share")
+        MetricSpec(
+            f"rule:{r}", f"{r} adherence (interviews passing)", "rate", True, "share", binary=True
+        )
         for r in RULE_IDS
     ]
     return [
@@ -49,7 +52,9 @@ def metric_specs() -> list[MetricSpec]:
             False,
             "share",
         ),
-        MetricSpec("score:in_band", "scores inside the persona's band", "rate", True, "share"),
+        MetricSpec(
+            "score:in_band", "scores inside the persona's band", "rate", True, "share", binary=True
+        ),
         MetricSpec("score:mae", "mean distance of the score to the band", "mean", False, "points"),
         MetricSpec("score:mean", "mean score", "mean", None, "points"),
         MetricSpec("score:spread", "within-persona SD of the score", "spread", False, "points"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 from pydantic import BaseModel, Field
 from statsmodels.stats.power import NormalIndPower, TTestPower
 from statsmodels.stats.proportion import proportion_effectsize
@@ -258,6 +259,18 @@ def plan_rate(
     )
 
 
+def bernoulli_within(values: pd.Series, personas: pd.Series, effect: float) -> float:
+    """Within-persona variance of a 0/1 outcome, averaged over the rate now (p) and after the
+    change (p + effect, clipped to [0, 1]), per persona, weighted by its interviews: a rate of
+    100% now has no variance, but the change being planned for would give it some."""
+    per = values.groupby(personas).agg(["mean", "count"])
+    # p(1-p) n/(n-1) is the unbiased estimate from the n interviews seen (as ANOVA's MSW)
+    now = per["mean"] * (1 - per["mean"]) * per["count"] / (per["count"] - 1).clip(lower=1)
+    after = (per["mean"] + effect).clip(0, 1)
+    var = (now + after * (1 - after)) / 2
+    return float((var * per["count"]).sum() / per["count"].sum()) if len(per) else 0.0
+
+
 class MetricPlan(BaseModel):
     """`sdi plan RUN --effect D`: repeats per persona to detect D on one metric."""
 
@@ -277,8 +290,9 @@ def plan_from_run(
     effect_sd: float = 0.0,
 ) -> list[MetricPlan]:
     """Repeats per persona to detect a change of `effect` in each rate or mean metric, from
-    the within-persona variance measured in a scored run (its first prompt version), with
-    the run's personas; `effect_sd` (default 0, the optimistic case) as in `plan_rate`."""
+    the within-persona variance measured in a scored run (its first prompt version; for 0/1
+    outcomes, `bernoulli_within` at the persona's rate now and after the change), with the
+    run's personas; `effect_sd` (default 0, the optimistic case) as in `plan_rate`."""
     table = interview_table(run)
     arm = str(table["arm"].iloc[0])
     rows = table[table["arm"] == arm]
@@ -298,7 +312,10 @@ def plan_from_run(
         outcomes = interview_outcomes(spec, rows)
         values = outcomes["num"] / outcomes["den"]
         personas = int(outcomes["persona"].nunique())
-        within = within_variance(values, [outcomes["persona"]])
+        if spec.binary:
+            within = bernoulli_within(values, outcomes["persona"], effect)
+        else:
+            within = within_variance(values, [outcomes["persona"]])
         answer = detection_repeats(
             effect,
             within,
