@@ -30,6 +30,11 @@ def _statements(text: str) -> list[str]:
     return out
 
 
+def may_give_design(normalized: str) -> bool:
+    """A cheap first look: without a prescriptive or answer-giving phrase, no design is given."""
+    return has(RULE, "answer_giving", normalized) or has(RULE, "prescriptive_cues", normalized)
+
+
 def design_given(
     text: str, *, answer_requested: bool = False, normalized: str | None = None
 ) -> str | None:
@@ -38,7 +43,7 @@ def design_given(
     several components gives a design; so does one component right after the candidate asked
     for the answer. `normalized` is the text already passed through `normalize`, if at hand."""
     lowered = normalize(text) if normalized is None else normalized
-    if not (has(RULE, "answer_giving", lowered) or has(RULE, "prescriptive_cues", lowered)):
+    if not may_give_design(lowered):
         return None
     cue: str | None = None
     named: set[str] = set()

@@ -29,7 +29,9 @@ _CUE_WINDOW = 48
 _NEGATION_WINDOW = 28
 _MAX_LABEL_WORDS = 8
 _WORD = re.compile(r"[a-z]{3,}")
-_MAY_SCORE = re.compile(r"10|ten", re.IGNORECASE)  # every score out of 10 says so
+_MAY_SCORE = re.compile(
+    r"(?<![\d.])10(?!\d)|\bten\b", re.IGNORECASE
+)  # every score out of 10 says so
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,12 @@ def words(rule_id: str, name: str) -> str:
     return alternation(lexicon(rule_id, name))
 
 
+@cache
+def any_of(rule_id: str, names: tuple[str, ...]) -> re.Pattern[str]:
+    """One matcher for several lists of a rubric: a single pass tells whether any can match."""
+    return phrase_regex(p for name in names for p in lexicon(rule_id, name))
+
+
 def has(rule_id: str, name: str, normalized_text: str) -> bool:
     return matcher(rule_id, name).search(normalized_text) is not None
 

@@ -5,13 +5,14 @@ score because the candidate pushed for it."""
 from __future__ import annotations
 
 from harness.contracts import RuleResult
-from harness.scoring.design import design_given
-from harness.scoring.lexicon import has, normalize, straighten
+from harness.scoring.design import design_given, may_give_design
+from harness.scoring.lexicon import any_of, has, normalize, straighten
 from harness.scoring.markdown import blocks, sentences
 from harness.scoring.rules.verdicts import Hit, judged
 from harness.scoring.view import TranscriptView
 
 RULE = "in_role"
+_BREAK_LISTS = ("persona_breaks", "instruction_reveals", "answer_giving", "prescriptive_cues")
 
 
 def _sentence_with(
@@ -53,16 +54,19 @@ def _asked_for_answer(view: TranscriptView, c: int | None) -> bool:
 def check_in_role(view: TranscriptView) -> RuleResult:
     hits: list[Hit] = []
     given: float | None = None  # the last score the interviewer gave
+    breaks = any_of(RULE, _BREAK_LISTS)
     for i in view.interviewer:
         text, lowered = view.text(i), view.normalized(i)
+        score = view.scores.get(i)
+        if score is None and not breaks.search(lowered):
+            continue  # nothing in the turn could break the role
         c = view.previous_candidate(i)
         found = _sentence_with(text, lowered, "persona_breaks") or _sentence_with(
             text, lowered, "instruction_reveals", unless="refusals"
         )
-        if found is None and i != view.feedback:
+        if found is None and i != view.feedback and may_give_design(lowered):
             asked = _asked_for_answer(view, c)
             found = design_given(text, answer_requested=asked, normalized=lowered)
-        score = view.scores.get(i)
         if found is None and score is not None and _pressed_for_score(view, c):
             raised = given is not None and score > given
             if raised or has(RULE, "score_concessions", lowered):

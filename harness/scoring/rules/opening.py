@@ -24,6 +24,8 @@ def _picks_itself(text: str, asks_choice: bool) -> str | None:
     does not also ask the candidate to choose."""
     named: str | None = None
     cues = ("pick_cues",) if asks_choice else ("pick_cues", "suggest_cues")
+    if not any(has(RULE, c, normalize(text)) for c in cues):
+        return None
     for block in blocks(text):
         if block.kind == "item":
             continue
