@@ -62,7 +62,7 @@ class LoadedSuite(BaseModel):
         return any(lp.persona.mode == "llm" for lp in self.personas)
 
     def backends_used(self) -> set[str]:
-        used = {self.suite.interviewer.backend}
+        used: set[str] = {self.suite.interviewer.backend}
         if self.models_candidate():
             used.add(self.suite.candidate.backend)
         return used
