@@ -184,3 +184,13 @@ def test_nothing_readable_is_exit_2(tmp_path: Path) -> None:
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 22  # 20 named lines, "10 more", and the final error
     assert errors[-1].endswith("no transcript could be read (30 malformed lines)")
+
+
+def test_table_names_the_judge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_loopback(monkeypatch) as server:
+        server.enqueue(message(_judge_answer()))
+        args = ["score", str(_judged_file(tmp_path)), "--judge", "anthropic", "-q", "-f", "table"]
+        result = runner.invoke(app, [*args, "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert "judged by anthropic:" in result.stdout
+    assert "pushback, drill_down, no_direct_correction, score_justified, in_role" in result.stdout

@@ -181,3 +181,19 @@ def test_score_many_in_processes_matches_one_process() -> None:
     one = score_many(transcripts, workers=1)
     pooled = score_many(transcripts, workers=2, min_for_pool=1)
     assert [r.to_json() for r in pooled] == [r.to_json() for r in one]
+
+
+def test_rule_counts_and_compact_verdicts() -> None:
+    from harness.scoring.tables import compact, rule_counts
+
+    records = [
+        score_transcript(interview(cand("Cache.", "gloss:cache"), intv(reply), interview_id=k))
+        for k, reply in (("a", "What's the TTL?"), ("b", "What's next?"), ("c", "Next? And?"))
+    ]
+    counts = rule_counts(records)
+    assert counts.loc["drill_down", "pass"] == 1 and counts.loc["drill_down", "fail"] == 2
+    assert counts.loc["drill_down", "fail_rate"] == "67%"
+    assert counts.loc["pushback", "n/a"] == 3 and counts.loc["pushback", "fail_rate"] == "-"
+    assert compact(records[2].rules["one_question"]) == "FAIL@5"
+    long = RuleResult(verdict="fail", turns=[1, 3, 5, 7, 9], evidence=list("abcde"))
+    assert compact(long) == "FAIL@1,3,5+2"

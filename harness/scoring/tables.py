@@ -74,12 +74,24 @@ def rule_counts(records: Sequence[ScoreRecord]) -> pd.DataFrame:
 def render_table(records: Sequence[ScoreRecord]) -> str:
     if not records:
         return "no transcripts scored"
-    legend = "verdicts: ok = pass, FAIL@turns = fail at those turn indices, - = n/a"
+    legend = ["verdicts: ok = pass, FAIL@turns = fail at those turn indices, - = n/a"]
+    judged = sorted(
+        {
+            (rule, name)
+            for r in records
+            for rule, name in getattr(r, "scorers", {}).items()
+            if name != "deterministic"
+        }
+    )
+    if judged:
+        judges = sorted({name for _, name in judged})
+        rules = sorted({rule for rule, _ in judged}, key=RULE_IDS.index)
+        legend.append(f"judged by {', '.join(judges)}: {', '.join(rules)}; the rest deterministic")
     return "\n".join(
         [
             verdict_table(records).to_string(index=False),
             "",
-            legend,
+            *legend,
             "",
             rule_counts(records).to_string(),
         ]
