@@ -29,6 +29,7 @@ DETERMINISTIC = "deterministic"
 # Below this many transcripts, scoring in one process is faster than starting a pool.
 POOL_MIN = 2000
 CHUNKS_PER_WORKER = 4
+OWN_SHARE = 0.95
 
 
 def score_transcript(transcript: Transcript) -> ScoreRecord:
@@ -96,6 +97,17 @@ def _rebuild(data: dict[str, Any]) -> ScoreRecord:
     return ScoreRecord.model_construct(rules=rules, **data)
 
 
+def _score_here(
+    transcripts: Sequence[Transcript], progress: ProgressSink | None
+) -> list[ScoreRecord]:
+    records = []
+    for t in transcripts:
+        records.append(score_transcript(t))
+        if progress is not None:
+            progress.advance(t.interview_id, "scored")
+    return records
+
+
 def score_many(
     transcripts: Sequence[Transcript],
     *,
@@ -104,27 +116,25 @@ def score_many(
     min_for_pool: int = POOL_MIN,
 ) -> list[ScoreRecord]:
     """Deterministic scores in input order. Inputs of `min_for_pool` transcripts or more are
-    split over `workers` processes (default: one per CPU) where processes can fork; below
-    that a pool costs more than it saves."""
+    shared between this process and `workers - 1` forked ones (workers default: one per CPU),
+    where processes can fork; below that a pool costs more than it saves."""
     global _FORKED_INPUT
     workers = workers if workers is not None else (os.cpu_count() or 1)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or len(transcripts) < min_for_pool or not can_fork:
-        records = []
-        for t in transcripts:
-            records.append(score_transcript(t))
-            if progress is not None:
-                progress.advance(t.interview_id, "scored")
-        return records
-    size = max(1, -(-len(transcripts) // (workers * CHUNKS_PER_WORKER)))
-    bounds = [(i, min(i + size, len(transcripts))) for i in range(0, len(transcripts), size)]
-    out: list[ScoreRecord] = []
+        return _score_here(transcripts, progress)
+    # This process scores the first share itself (a little less: it also unpacks the rest).
+    own = int(len(transcripts) / workers * OWN_SHARE)
+    size = max(1, -(-(len(transcripts) - own) // ((workers - 1) * CHUNKS_PER_WORKER)))
+    bounds = [(i, min(i + size, len(transcripts))) for i in range(own, len(transcripts), size)]
     _FORKED_INPUT = transcripts
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for (start, end), shipped in zip(bounds, pool.map(_score_slice, bounds), strict=True):
-                out.extend(_rebuild(d) for d in json.loads(shipped))
+        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            shipped = pool.map(_score_slice, bounds)  # submitted now, run beside the next line
+            out = _score_here(transcripts[:own], progress)
+            for (start, end), chunk in zip(bounds, shipped, strict=True):
+                out.extend(_rebuild(d) for d in json.loads(chunk))
                 if progress is not None:
                     for t in transcripts[start:end]:
                         progress.advance(t.interview_id, "scored")
