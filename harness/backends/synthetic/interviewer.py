@@ -20,6 +20,7 @@ from harness.backends.synthetic.lexicon import (
     PROBLEM_EXPECTATIONS,
     PROBLEM_LABELS,
     PUSHBACK_QUESTIONS,
+    QUOTE_DRILLS,
     SCALE_QUESTIONS,
 )
 from harness.backends.synthetic.signals import (
@@ -29,6 +30,7 @@ from harness.backends.synthetic.signals import (
     read_candidate,
     read_prompt_rules,
     split_clock_prefix,
+    topics_in,
     tradeoff_count,
 )
 
@@ -120,6 +122,16 @@ def _fresh(options: tuple[str, ...], conv: Conversation, rng: random.Random) -> 
     return rng.choice(unasked or list(options))
 
 
+def _drill(glossed: str, conv: Conversation, rng: random.Random) -> str:
+    """A specific question on what was glossed: a canned one for a known component, else one
+    that quotes the candidate's own words back."""
+    known = [t for t in topics_in(glossed) if t in DRILL_QUESTIONS]
+    if known:
+        return _fresh(DRILL_QUESTIONS[known[0]], conv, rng)
+    quote = " ".join(glossed.split()[:12])
+    return rng.choice(QUOTE_DRILLS).format(quote=quote)
+
+
 def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
     """Questions to ask now, most pressing first; each is kept or missed per the prompt's rules."""
     last = conv.candidate[-1]
@@ -132,15 +144,10 @@ def _questions_for(conv: Conversation, rng: random.Random) -> list[str]:
             out.append(f"{fact} {probe}")
         else:
             out.append(probe)
-    detail = depth_terms_in(last)
-    for topic in signals.topics:
-        glossed = signals.words < 70 and not detail
-        if glossed and topic in DRILL_QUESTIONS and rng.random() < FOLLOWS[rules.drill_down]:
-            out.append(_fresh(DRILL_QUESTIONS[topic], conv, rng))
-            break
+    if signals.glossed and rng.random() < FOLLOWS[rules.drill_down]:
+        out.append(_drill(signals.glossed, conv, rng))
     if signals.decision and rng.random() < FOLLOWS[rules.pushback]:
-        topic = signals.topics[0] if signals.topics else "that approach"
-        out.append(rng.choice(PUSHBACK_QUESTIONS).format(topic=topic))
+        out.append(rng.choice(PUSHBACK_QUESTIONS).format(topic=signals.decision))
     numbers_so_far = any(read_candidate(t).gives_numbers for t in conv.candidate[2:])
     if (
         not numbers_so_far

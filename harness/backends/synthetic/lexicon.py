@@ -61,18 +61,18 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 
 DRILL_QUESTIONS: dict[str, tuple[str, ...]] = {
     "cache": (
-        "What eviction policy would that cache use, and why that one?",
+        "What eviction policy would that cache use?",
         "What hit rate do you expect from the cache, given your access pattern?",
         "How do entries in that cache get invalidated when the underlying data changes?",
         "How big does the cache need to be to hold the hot set?",
     ),
     "sharding": (
-        "What's your shard key, and what happens when one key gets far more traffic than the rest?",
+        "What happens to your sharding when one key gets far more traffic than the rest?",
         "How do you rebalance when you add a shard?",
     ),
     "queue": (
         "What happens when consumers fall behind and that queue backs up?",
-        "What delivery guarantee does that queue give you, and how do consumers handle duplicates?",
+        "How do consumers of that queue handle a message delivered twice?",
     ),
     "database": (
         "What does the schema look like for the hottest table?",
@@ -82,19 +82,23 @@ DRILL_QUESTIONS: dict[str, tuple[str, ...]] = {
         "How does the load balancer decide a backend is unhealthy?",
         "Which balancing algorithm would you pick for long-lived connections?",
     ),
-    "replication": (
-        "Is that replication synchronous or asynchronous, and what do readers see during lag?",
-    ),
-    "cdn": ("What's your cache-control policy at the CDN, and how do you purge a bad object?",),
-    "websocket": ("How many open connections can one server hold, and what happens when it dies?",),
+    "replication": ("What do readers see while that replication lags behind?",),
+    "cdn": ("How would you purge a bad object from the CDN?",),
+    "websocket": ("How many open connections can one server hold?",),
 }
 
 # What the interviewer tells a candidate who asks a clarifying question in the first minutes.
 CLARIFY_ANSWERS: tuple[str, ...] = (
-    "Good questions. Treat it as a large consumer product; the exact numbers are yours to "
-    "choose, but state them.",
-    "Assume it's global and read-heavy. Pick the numbers you design for and tell me.",
+    "Good questions. It's a large consumer product; the exact numbers are yours to choose.",
+    "It's global and read-heavy; the numbers you design for are up to you.",
     "Reasonable scope. Availability matters more than strict consistency here; you set the scale.",
+)
+
+# Drill-downs into a glossed sentence the interviewer has no canned question for.
+QUOTE_DRILLS: tuple[str, ...] = (
+    'You said "{quote}". How exactly would that work?',
+    'Let\'s dig into "{quote}". What does that look like concretely?',
+    'Go deeper on "{quote}": what would it take to make that work at scale?',
 )
 
 PUSHBACK_QUESTIONS: tuple[str, ...] = (
@@ -105,7 +109,7 @@ PUSHBACK_QUESTIONS: tuple[str, ...] = (
 
 SCALE_QUESTIONS: tuple[str, ...] = (
     "Before we go further, what scale are we designing for, in requests per second at peak?",
-    "How many daily active users do you expect, and what does that mean in QPS?",
+    "How many daily active users do you expect?",
     "What numbers are you designing for: reads per second, writes per second, and storage growth?",
 )
 
@@ -113,20 +117,29 @@ GENERIC_QUESTIONS: dict[str, tuple[str, ...]] = {
     "clarify": (
         "What requirements would you pin down first?",
         "Which matters more for this system, availability or consistency?",
+        "Who are the clients of this system?",
     ),
     "high_level": (
         "Walk me through the high-level components and how a request flows through them.",
         "What does the API look like?",
+        "Where does the data live?",
     ),
     "deep_dive": (
         "Which part of this design is the hardest, in your view?",
         "How does the data model look for the core entities?",
         "Walk me through the write path in detail.",
+        "Walk me through the read path in detail.",
+        "Where would you expect contention in this design?",
+        "What consistency does a user see right after a write?",
+        "How would you partition the data as it grows?",
     ),
     "bottlenecks": (
         "What's the first thing to break at 100x the load?",
-        "What are the failure modes here, and how does the system behave during each?",
+        "Which failure mode worries you most here?",
         "How would you monitor this in production?",
+        "How would you roll out a schema change without downtime?",
+        "What happens during a full region outage?",
+        "What would you cut if you had half the budget?",
     ),
 }
 
@@ -138,8 +151,7 @@ MISCONCEPTIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (
             r"redis\b[^.]*\b(multi-?threaded|uses all (the )?cores|scales? with (the )?cores)",
             "Actually, Redis executes commands on a single thread.",
-            "How many threads does Redis use to execute commands, and what does that mean for "
-            "one node's throughput?",
+            "How many threads does Redis use to execute commands?",
         ),
         (
             r"consistent hashing[^.]*\b(no|zero|never)\b[^.]*(move|movement|rebalanc|remap)",

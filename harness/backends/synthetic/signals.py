@@ -14,11 +14,30 @@ from harness.backends.synthetic.lexicon import (
     TRADEOFF_TERMS,
 )
 
+# A first-person commitment to a choice: "I'd use Redis", "I'll go with CRDTs", "we'd shard by
+# user". The words after the verb (up to a clause break) name what was chosen.
 _DECISION = re.compile(
-    r"\b(i'?d|i would|i'?ll|i will|we'?ll|we would|let'?s|i'?m going to|i chose|i'?d pick)\s+"
-    r"(use|go with|pick|choose|store|put|build on|rely on)\b|\b(rather than|instead of)\b",
+    r"\b(?:i'?d|i would|i'?ll|i will|we'?d|we'?ll|we would|let'?s|i'?m going to|i chose)\s+"
+    r"(?:just |probably |rather |also |then |still )?"
+    r"(?:use|go with|pick|choose|store|put|keep|save|switch to|say|do|shard|partition|build on|"
+    r"rely on|run|autoscale|cap|write|replicate|cache)\b\s*(?P<choice>[^,.;:!?()]{0,60})",
     re.IGNORECASE,
 )
+_CLAUSE_BREAK = re.compile(r"\b(so|because|since|and then|which|that|to|for|when|if|but)\b")
+# A sentence that waves at something: it names a component or a vague action, without a
+# number or a specific (eviction, quorum, idempotency...) to back it.
+_VAGUE = re.compile(
+    r"\b(just|add|use|put|handle[sd]?|take care of|somehow|scale (it|out)|shard it|some kind of|"
+    r"make it|should be fine|live[sd]? in|load[sd]?)\b",
+    re.IGNORECASE,
+)
+# Hedges: the candidate says it is unsure, or leaves the details out.
+_HEDGE = re.compile(
+    r"\b(i guess|i think|not sure|probably|maybe|some|somehow|automatically|the details|"
+    r"keep (it )?light|leave the details|go deeper|something like|or so|i suppose)\b",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"[^.!?]+[.!?]?")
 _MANIPULATION = re.compile(
     r"just tell me|give me the answer|what('?s| is) the (right|correct|ideal) (answer|design)|"
     r"how would you design it|system prompt|your (instructions|prompt|rules)|"
@@ -77,7 +96,8 @@ class CandidateSignals:
 
     gives_numbers: bool
     topics: list[str] = field(default_factory=list)
-    decision: bool = False
+    decision: str | None = None
+    glossed: str | None = None
     misconception: int | None = None
     manipulation: bool = False
     time_up: bool = False
@@ -110,12 +130,35 @@ def read_candidate(text: str) -> CandidateSignals:
     return CandidateSignals(
         gives_numbers=bool(NUMBER_PATTERN.search(text)),
         topics=topics_in(text),
-        decision=bool(_DECISION.search(text)),
+        decision=decision_in(text),
+        glossed=glossed_sentence(text),
         misconception=misconception,
         manipulation=bool(_MANIPULATION.search(text)),
         time_up=bool(_TIME_UP.search(text)) and "feedback" in text.lower(),
         words=len(text.split()),
     )
+
+
+def decision_in(text: str) -> str | None:
+    """What the candidate committed to ("redis for the session cache"), or None."""
+    match = _DECISION.search(text)
+    if not match:
+        return None
+    choice = _CLAUSE_BREAK.split(match.group("choice").strip(), maxsplit=1)[0]
+    words = choice.split()[:5]
+    return " ".join(words).strip() or "that approach"
+
+
+def glossed_sentence(text: str) -> str | None:
+    """The sentence that waves at something: a hedge about a named thing first, else a vague
+    action or a bare component with no number or specific to back it."""
+    sentences = [s.strip() for s in _SENTENCES.findall(text) if 3 <= len(s.split()) <= 30]
+    sentences = [s for s in sentences if not s.endswith("?") and not NUMBER_PATTERN.search(s)]
+    named = [s for s in sentences if topics_in(s) or depth_terms_in(s)]
+    hedged = [s for s in named if _HEDGE.search(s)]
+    bare = [s for s in sentences if not depth_terms_in(s) and (topics_in(s) or _VAGUE.search(s))]
+    found = (hedged or bare or [None])[0]
+    return found.rstrip(".!") if found else None
 
 
 def problem_in(text: str) -> str | None:
