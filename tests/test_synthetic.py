@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,13 @@ from harness.backends.base import ChatMessage, ModelRequest
 from harness.backends.synthetic import SyntheticBackend
 from harness.backends.synthetic.interviewer import assess, respond
 from harness.backends.synthetic.signals import read_prompt_rules
-from tests.conftest import V1
+from harness.config.prompts import load_prompt
+from harness.config.suites import load_suite
+from harness.scoring.score import score_transcript
+from harness.simulate.progress import QuietProgress
+from harness.simulate.runner import run_suite
+from harness.store.rundata import load_run
+from tests.conftest import REPO, V1
 
 PROMPT = V1.read_text()
 
@@ -118,3 +125,25 @@ async def test_responses_are_labelled_synthetic_and_reproducible() -> None:
     assert first.synthetic and first.backend == "synthetic" and first.cost_usd == 0
     assert first.text == again.text
     assert "Which of these problems" in other.text
+
+
+@pytest.mark.parametrize(("rule", "rule_id"), [(2, "one_question"), (3, "pushback")])
+def test_a_deleted_rule_is_broken_more_often_in_scored_runs(
+    tmp_path: Path, rule: int, rule_id: str
+) -> None:
+    """End to end: simulate the shipped personas with v1 and with one rule deleted, score
+    both, and the deleted rule's pass rate falls."""
+    edited = tmp_path / f"v1-without-{rule}.md"
+    edited.write_text(_without(rule))
+    loaded = load_suite(REPO / "suites" / "smoke.yaml")
+    loaded.suite.repeats = 2
+
+    def pass_rate(prompt: Path) -> float:
+        loaded.prompts = [load_prompt(prompt)]
+        run_dir = run_suite(loaded, tmp_path / "runs", progress=QuietProgress())
+        verdicts = [
+            score_transcript(t).rules[rule_id].verdict for t in load_run(run_dir).transcripts
+        ]
+        return verdicts.count("pass") / max(1, len([v for v in verdicts if v != "n/a"]))
+
+    assert pass_rate(V1) > pass_rate(edited) + 0.2
