@@ -57,7 +57,7 @@ def mask_literals(text: str) -> str:
 def strip_emphasis(text: str) -> str:
     if "*" in text or "_" in text or "~" in text:
         text = _EMPHASIS.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def blocks(text: str, *, mask: bool = True) -> list[Block]:

@@ -10,8 +10,8 @@ from harness.scoring.rubrics import lexicon
 
 # Words of four letters or more, and numbers of two digits or more ("128-bit", "40 writes/s").
 _TOKEN = re.compile(r"[a-z][a-z0-9'-]{3,}|(?<![\w.])\d[\d.,]*\d")
-_SUFFIX = re.compile(r"(?:'s|ies|es|s|ing|ed)$")
-_FINAL_E = re.compile(r"(?<=[a-z]{3})e$")
+# Longest first: "caches" loses "es", not just "s".
+_SUFFIXES = ("ies", "ing", "'s", "es", "ed", "s")
 
 
 @lru_cache(maxsize=1)
@@ -21,7 +21,13 @@ def _generic() -> frozenset[str]:
 
 def stem(word: str) -> str:
     """A crude stem, enough to match "shards" with "sharding" and "caches" with "cache"."""
-    base = _FINAL_E.sub("", _SUFFIX.sub("", word.strip("'-")))
+    base = word.strip("'-")
+    for suffix in _SUFFIXES:
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    if len(base) >= 4 and base.endswith("e"):
+        base = base[:-1]
     return base if len(base) >= 3 else word
 
 

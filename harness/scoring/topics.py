@@ -48,6 +48,12 @@ def families_in(normalized_text: str) -> tuple[str, ...]:
     return tuple(f for f in families() if matcher(RULE, f"topic.{f}").search(normalized_text))
 
 
+@lru_cache(maxsize=4096)
+def _families_named(topic_name: str) -> tuple[str, ...]:
+    """The families a topic string names (topic strings repeat: worth remembering)."""
+    return families_in(normalize(topic_name))
+
+
 def _own_words(topic: str) -> list[str]:
     """The topic's own words as prefixes ("persistence" -> "persis*" matches "persisted")."""
     filler = set(lexicon(RULE, "topic_filler"))
@@ -61,7 +67,7 @@ def _own_words(topic: str) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def _build(topic: str, context_families: tuple[str, ...]) -> Topic:
-    found = families_in(normalize(topic)) or context_families
+    found = _families_named(topic) or context_families
     names = _own_words(topic)
     aspects: list[str] = []
     for family in found:
@@ -75,7 +81,7 @@ def topic(name: str | None, context: str = "") -> Topic:
     sentences of `context` (the candidate's turn) that mention it; a missing topic takes those
     of the whole turn."""
     name = name or ""
-    if families_in(normalize(name)):
+    if _families_named(name):
         return _build(name, ())
     own = phrase_regex(_own_words(name)) if name.strip() else None
     around = [s for s in plain_sentences(context) if own is None or own.search(s)]
