@@ -6,11 +6,13 @@ Generates varied, realistic 30-turn transcripts in memory (seeded): the opening,
 with annotations (no_scale, gloss, decision, incorrect_claim, manipulation, time_up), interviewer
 turns in markdown (lists, bold, headings, code, quotes, imperatives, compound questions,
 corrections, design give-aways, interim scores) and feedback in several shapes. Then scores
-them all with `score_many` (the library call behind `sdi score`: one process per CPU by default,
-in one process below 2,000 transcripts or with `--workers 1`) and prints the
-scoring wall time alone (generation excluded), transcripts per second, and peak memory as the
-process's peak resident set size (`ru_maxrss`, which includes the generated transcripts;
-with workers, the largest worker's peak is printed too, from RUSAGE_CHILDREN).
+them all with `score_many`, the library call behind `sdi score` (by default one process per
+CPU: this one and forked workers; one process below 2,000 transcripts or with `--workers 1`).
+Prints the scoring wall time alone (generation excluded), transcripts per second, the CPU time
+of this process and its workers with the load average before the run (other work on the
+machine slows the wall time), and peak memory as peak resident set size (`ru_maxrss`): this
+process's, which includes the generated transcripts, and the largest worker's
+(RUSAGE_CHILDREN).
 """
 
 from __future__ import annotations
