@@ -39,8 +39,7 @@ class FakeJudge:
         if transcript.interview_id in self.unreadable:
             raise JudgeOutputError("not JSON")
         return {
-            rule: RuleResult(verdict="fail", turns=[1], evidence=["quote"], opportunities=1)
-            for rule in JUDGED_RULES
+            rule: RuleResult(verdict="fail", turns=[1], evidence=["quote"]) for rule in JUDGED_RULES
         }
 
     async def aclose(self) -> None:
@@ -82,6 +81,8 @@ def test_judge_replaces_judged_rules_in_input_order() -> None:
             assert record.scorers[rule] == ("fake:judge" if judged else "deterministic")  # type: ignore[attr-defined]
             assert (record.rules[rule].turns == [1]) is judged
         assert record.final_score == 7.0
+        assert record.rules["in_role"].opportunities == 4  # the deterministic count, kept
+        assert record.rules["drill_down"].opportunities == 1
 
 
 def test_judge_failure_keeps_deterministic_verdicts() -> None:

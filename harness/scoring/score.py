@@ -64,11 +64,15 @@ def _record(
 def with_judge_verdicts(
     record: ScoreRecord, transcript: Transcript, verdicts: dict[str, RuleResult], judge_name: str
 ) -> ScoreRecord:
-    """The record with the judge's verdicts in place of the deterministic ones it covers."""
+    """The record with the judge's verdicts in place of the deterministic ones it covers. The
+    number of opportunities stays the deterministic count (it comes from the annotations and
+    turns, not from judgement) unless the judge gives one or says n/a."""
     rules = dict(record.rules)
     scorers = dict(getattr(record, "scorers", {}))
     for rule, result in verdicts.items():
         if rule in rules:
+            if result.opportunities is None and result.verdict != "n/a":
+                result = result.model_copy(update={"opportunities": rules[rule].opportunities})
             rules[rule] = result
             scorers[rule] = judge_name
     return _record(transcript, record.final_score, rules, scorers, judge=judge_name)
