@@ -37,6 +37,8 @@ from statsmodels.stats.multitest import multipletests
 
 from harness.errors import InputError
 from harness.stats.measures import (
+    BalancedTable,
+    IccResult,
     balanced_table,
     cliffs_delta,
     finite,
@@ -324,21 +326,20 @@ def _arm_value(spec: MetricSpec, sums: pd.DataFrame, draws: np.ndarray) -> ArmVa
     )
 
 
+def _resampled(spec: MetricSpec, weights: np.ndarray, sums: pd.DataFrame) -> np.ndarray:
+    """The metric in every bootstrap draw: persona sums weighted by how often each was drawn."""
+    return ratio_value(
+        spec, weights @ sums["num"].to_numpy(float), weights @ sums["den"].to_numpy(float)
+    )
+
+
 def _ratio_metric(
     spec: MetricSpec, a: pd.DataFrame, b: pd.DataFrame, design: _Design
-) -> tuple[MetricComparison, np.ndarray]:
+) -> MetricComparison:
     sums_a = persona_sums(spec, a).reindex(design.personas_a, fill_value=0.0)
     sums_b = persona_sums(spec, b).reindex(design.personas_b, fill_value=0.0)
-    draws_a = ratio_value(
-        spec,
-        design.weights_a @ sums_a["num"].to_numpy(float),
-        design.weights_a @ sums_a["den"].to_numpy(float),
-    )
-    draws_b = ratio_value(
-        spec,
-        design.weights_b @ sums_b["num"].to_numpy(float),
-        design.weights_b @ sums_b["den"].to_numpy(float),
-    )
+    draws_a = _resampled(spec, design.weights_a, sums_a)
+    draws_b = _resampled(spec, design.weights_b, sums_b)
     base, cand = _arm_value(spec, sums_a, draws_a), _arm_value(spec, sums_b, draws_b)
     diff_draws = draws_b - draws_a
     extra: dict[str, float | None] = {}
@@ -349,7 +350,7 @@ def _ratio_metric(
         test = (
             "Wilcoxon signed-rank on per-persona means"
             if design.paired
-            else ("Mann-Whitney on per-persona means")
+            else "Mann-Whitney on per-persona means"
         )
         p = _rank_test(sums_a, sums_b, design.paired)
         if spec.id == "score:mean":
@@ -362,7 +363,7 @@ def _ratio_metric(
         if len(ra) > 1 and len(rb) > 1 and (np.ptp(ra) > 0 or np.ptp(rb) > 0):
             res = stats.levene(ra, rb, center="median")
             p, extra = finite(res.pvalue), {"brown_forsythe_W": finite(res.statistic)}
-    return _metric(spec, base, cand, diff_draws, test, p, extra), diff_draws
+    return _metric(spec, base, cand, diff_draws, test, p, extra)
 
 
 def _icc_metric(
@@ -371,7 +372,7 @@ def _icc_metric(
     ta, tb = balanced_table(a), balanced_table(b)
     ia, ib = icc(ta), icc(tb)
 
-    def value(result: Any, table: Any) -> ArmValue:
+    def value(result: IccResult, table: BalancedTable) -> ArmValue:
         est = result.icc2
         return ArmValue(
             value=est.estimate,
@@ -531,7 +532,7 @@ def compare_arms(
         if spec.kind == "icc":
             metric = _icc_metric(spec, a, b, design)
         else:
-            metric, _ = _ratio_metric(spec, a, b, design)
+            metric = _ratio_metric(spec, a, b, design)
         metric.margin = margin_for(spec.id, margins)
         metrics.append(metric)
     tested = [i for i, m in enumerate(metrics) if m.p_value is not None]
