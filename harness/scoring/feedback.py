@@ -29,9 +29,6 @@ _CUE_WINDOW = 48
 _NEGATION_WINDOW = 28
 _MAX_LABEL_WORDS = 8
 _WORD = re.compile(r"[a-z]{3,}")
-_MAY_SCORE = re.compile(
-    r"(?<![\d.])10(?!\d)|\bten\b", re.IGNORECASE
-)  # every score out of 10 says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +53,11 @@ class FeedbackParts:
 
 @dataclass(frozen=True)
 class _ScorePatterns:
+    may_score: re.Pattern[str]  # every score out of 10 says "10" or "ten": a cheap first look
     out_of_ten: re.Pattern[str]
     labelled_bare: re.Pattern[str]
     other_scale: re.Pattern[str]
+    other_grade: re.Pattern[str]
     follower: re.Pattern[str]
     number_words: dict[str, int]
 
@@ -66,6 +65,7 @@ class _ScorePatterns:
 @lru_cache(maxsize=1)
 def _score_patterns() -> _ScorePatterns:
     number_words = words(SCORE, "number_words")
+    ten = lexicon(SCORE, "number_words")[10]
     num = r"\d{1,2}(?:\.\d+)?(?:\s*½)?|½"
     return _ScorePatterns(
         out_of_ten=re.compile(
@@ -74,12 +74,18 @@ def _score_patterns() -> _ScorePatterns:
             r"(?![\w.,]*\d)(?!\w)(?!\s*%)(?!/\d)",
             re.IGNORECASE,
         ),
+        may_score=re.compile(rf"(?<![\d.])10(?!\d)|\b{ten}\b"),
         labelled_bare=re.compile(
-            r"(?<!\w)(?:score|rating)\s*(?:\*\*|__)?\s*[:=]\s*(?:\*\*|__)?\s*"
+            rf"(?<!\w){words(SCORE, 'bare_score_labels')}\s*(?:\*\*|__)?\s*[:=]\s*(?:\*\*|__)?\s*"
             r"(?P<num>\d{1,2}(?:\.\d+)?)(?![\w.]*\d)(?!\s*(?:/|out\s+of|of\b|%))",
             re.IGNORECASE,
         ),
         other_scale=re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*(?!10(?!\d))\d+"),
+        other_grade=re.compile(
+            rf"(?<!\w){words(SCORE, 'grade_labels')}\s*(?:\*\*|__)?\s*[:=-]?\s*(?:\*\*|__)?\s*"
+            rf"(?:\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+|[a-f][+-]?(?![\w+-])"
+            rf"|{words(SCORE, 'verdict_grades')}(?!\w))"
+        ),
         follower=re.compile(r"\s*[*_)\]]*\s*([a-z']+)"),
         number_words={w: i for i, w in enumerate(lexicon(SCORE, "number_words"))},
     )
@@ -110,10 +116,10 @@ def _opens_line(text: str, start: int) -> bool:
 def score_mentions(text: str) -> list[ScoreMention]:
     """Every number in the text that reads as a score out of 10, in order."""
     out: list[ScoreMention] = []
-    if not _MAY_SCORE.search(text):
-        return out
     pats = _score_patterns()
     lowered = normalize(text)
+    if not pats.may_score.search(lowered):
+        return out
     for m in pats.out_of_ten.finditer(lowered):
         num = m.group("num")
         is_word = num.strip() in pats.number_words
@@ -290,16 +296,12 @@ def _table_rows_as_labels(text: str) -> str:
     return "\n".join(lines)
 
 
-_OTHER_GRADE = re.compile(
-    r"(?<!\w)(?:score|grade|rating|overall|mark)\s*(?:\*\*|__)?\s*[:=-]?\s*(?:\*\*|__)?\s*"
-    r"(?:\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+|[a-f][+-]?(?![\w+-])|(?:strong\s+)?(?:no\s+)?hire)",
-    re.IGNORECASE,
-)
-
-
 def gives_grade(text: str) -> bool:
     """A score out of 10, or a grade on another scale ("Score: 82/100", "Grade: B+")."""
-    return extract_score(text) is not None or _OTHER_GRADE.search(text) is not None
+    return (
+        extract_score(text) is not None
+        or _score_patterns().other_grade.search(normalize(text)) is not None
+    )
 
 
 def looks_like_feedback(text: str) -> bool:
@@ -313,7 +315,9 @@ def assessment(text: str) -> tuple[float | None, bool]:
     score = extract_score(text)
     if score is not None:
         return score, True
-    return None, _OTHER_GRADE.search(text) is not None or announces_sections(text)
+    return None, _score_patterns().other_grade.search(
+        normalize(text)
+    ) is not None or announces_sections(text)
 
 
 def announces_sections(text: str) -> bool:

@@ -4,7 +4,8 @@ is about, and whether a question goes into its specifics.
 A topic belongs to the families of `rubrics/drill_down.yaml` whose names it contains ("redis"
 and "cache sizing" are both the cache family). A family lists its aspects: a question about
 eviction, hit rate, TTL or invalidation is a question about a cache. A topic that names no
-family is matched by its own words, and by the families the candidate's turn itself mentions.
+family ("retries" did, "permissions service" does not) is matched by its own words, and by the
+families named in the sentences of the candidate's turn that mention it.
 """
 
 from __future__ import annotations

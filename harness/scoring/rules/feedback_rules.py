@@ -18,7 +18,7 @@ SECTION_NAMES = {
 }
 # Reasons refer to what the candidate did when they share this many words with what it said.
 GROUNDED_TERMS = 2
-MIN_STEM = 4
+MIN_STEM = 4  # shorter stems ("bas") would be found inside unrelated words
 
 
 def check_feedback_timing(view: TranscriptView) -> RuleResult:

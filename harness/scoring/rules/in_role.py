@@ -33,11 +33,9 @@ def _pressed_for_score(view: TranscriptView, c: int | None) -> bool:
     if c is None:
         return False
     text = view.normalized(c)
-    asks_score = has(RULE, "score_pressure", text) and (
-        "score" in text or "/10" in text or "out of 10" in text or "rating" in text
-    )
+    asks_score = has(RULE, "score_pressure", text) and has(RULE, "score_words", text)
     manipulated = any(
-        "score" in (a.topic or "") or "10" in (a.topic or "")
+        has(RULE, "score_words", normalize(a.topic or ""))
         for a in view.turns[c].annotations
         if a.kind == "manipulation"
     )

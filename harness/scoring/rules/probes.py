@@ -16,7 +16,6 @@ from harness.scoring.terms import content_words
 from harness.scoring.topics import Topic, topic
 from harness.scoring.view import TranscriptView
 
-_PRONOUN_BACK = re.compile(r"(?<!\w)(?:it|its|that|this|them|those|these|they)(?!\w)")
 _CLAUSE = re.compile(r"\s+[—–-]\s+|;\s+|:\s+|,\s+(?=but\b)")
 # A statement that shares this many words of the true fact (the annotation's note) that the
 # claim itself did not use states the fact.
@@ -93,7 +92,7 @@ def check_pushback(view: TranscriptView) -> RuleResult:
 def _scale_numbers() -> re.Pattern[str]:
     mag = words("scale_probe", "magnitudes")
     units = words("scale_probe", "scale_units")
-    spelled = r"a|one|a few|several|tens of|hundreds of|thousands of|millions of|billions of"
+    spelled = words("scale_probe", "spelled_counts")
     count = rf"(?:\d[\d,.]*\s*(?:{mag})?|(?:{spelled})\s+(?:{mag})?)"
     return re.compile(
         rf"(?<![\w.]){count}\s*(?:{units})(?!\w)|(?<!\w)(?:{mag})s?\s+of\s+(?:{units})(?!\w)"
@@ -162,7 +161,9 @@ def drills(view: TranscriptView, i: int, glossed: list[Topic]) -> bool:
                 return True
             if generic:
                 continue
-            if t.named_in(text) or (t.named_in(whole) and _PRONOUN_BACK.search(text)):
+            if t.named_in(text) or (
+                t.named_in(whole) and has("drill_down", "back_references", text)
+            ):
                 return True
     return False
 
