@@ -1,10 +1,10 @@
 """Recognising an interviewer that designs the system for the candidate.
 
-A statement (not a question) that prescribes components ("put a load balancer in front of
-stateless API servers, store the data in a sharded key-value store") is design-giving when it
-names several components, or any component right after the candidate asked for the answer;
-phrases that hand over the answer outright ("the right answer is...") count on their own. The
-lists are in `rubrics/in_role.yaml`.
+A turn that prescribes ("put a load balancer in front of stateless API servers", "a typical
+architecture looks like this:") and whose statements (not questions, not the candidate's design
+repeated back) name several components gives the design away; right after the candidate asked
+for the answer, one prescribed component is enough. Phrases that hand over the answer outright
+("the right answer is...") count on their own. The lists are in `rubrics/in_role.yaml`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def design_given(
             return statement
         parts = set(find(RULE, "components", low))
         named |= parts
+        # After a request for the answer, the prescribing statement must itself name a part.
         if cue is None and has(RULE, "prescriptive_cues", low) and (parts or not answer_requested):
             cue = statement
     if cue is None or not named:

@@ -70,7 +70,7 @@ def _score_patterns() -> _ScorePatterns:
     return _ScorePatterns(
         out_of_ten=re.compile(
             rf"(?<![\w./])(?:(?P<low>\d{{1,2}}(?:\.\d+)?)\s*(?:-|–|to)\s*)?"
-            rf"(?P<num>{num}|{number_words})\s*(?P<sep>/|out\s+of|of)\s*(?:10|ten)"
+            rf"(?P<num>{num}|{number_words})\s*(?P<sep>/|out\s+of|of)\s*(?:10|{ten})"
             r"(?![\w.,]*\d)(?!\w)(?!\s*%)(?!/\d)",
             re.IGNORECASE,
         ),
@@ -121,11 +121,7 @@ def score_mentions(text: str) -> list[ScoreMention]:
     if not pats.may_score.search(lowered):
         return out
     for m in pats.out_of_ten.finditer(lowered):
-        num = m.group("num")
-        is_word = num.strip() in pats.number_words
-        if is_word and "ten" not in m.group(0)[len(num) :] and "10" not in m.group(0):
-            continue
-        value = _number(num, pats.number_words)
+        value = _number(m.group("num"), pats.number_words)
         if m.group("low") is not None:
             value = (float(m.group("low")) + value) / 2
         if not 0 <= value <= 10:
