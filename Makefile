@@ -17,9 +17,10 @@ install: $(VENV)/.installed
 demo: install
 	@run_dir=$$($(SDI) run suites/smoke.yaml --runs-dir $(RUNS) | tail -n 1) && \
 	$(SDI) score "$$run_dir" --format table && \
+	$(SDI) regrade "$$run_dir" --samples 3 -q >/dev/null && \
 	$(SDI) consistency "$$run_dir" && \
 	$(SDI) report "$$run_dir" -o reports/smoke.html && \
-	echo "report: reports/smoke.html" && echo "$$run_dir"
+	echo "$$run_dir"
 
 browser:
 	bash scripts/ensure-chromium.sh
