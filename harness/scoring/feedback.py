@@ -113,11 +113,10 @@ def _opens_line(text: str, start: int) -> bool:
     return not re.search(r"[a-z0-9]", text[line_start:start].replace("**", "").lower())
 
 
-def score_mentions(text: str) -> list[ScoreMention]:
-    """Every number in the text that reads as a score out of 10, in order."""
+def score_mentions(lowered: str) -> list[ScoreMention]:
+    """Every number in the (normalized) text that reads as a score out of 10, in order."""
     out: list[ScoreMention] = []
     pats = _score_patterns()
-    lowered = normalize(text)
     if not pats.may_score.search(lowered):
         return out
     for m in pats.out_of_ten.finditer(lowered):
@@ -143,11 +142,14 @@ def score_mentions(text: str) -> list[ScoreMention]:
 def extract_score(text: str) -> float | None:
     """The score out of 10 in a feedback text, or None when there is none or it is on another
     scale. Where several appear, the one after "Score"/"Overall" wins, then the first."""
-    mentions = score_mentions(text)
+    return _score_in(normalize(text))
+
+
+def _score_in(lowered: str) -> float | None:
+    mentions = score_mentions(lowered)
     if mentions:
         return min(mentions, key=lambda s: (-s.rank, s.start)).value
     pats = _score_patterns()
-    lowered = normalize(text)
     bare = pats.labelled_bare.search(lowered)
     if bare and not pats.other_scale.search(lowered):
         value = float(bare.group("num"))
@@ -292,14 +294,6 @@ def _table_rows_as_labels(text: str) -> str:
     return "\n".join(lines)
 
 
-def gives_grade(text: str) -> bool:
-    """A score out of 10, or a grade on another scale ("Score: 82/100", "Grade: B+")."""
-    return (
-        extract_score(text) is not None
-        or _score_patterns().other_grade.search(normalize(text)) is not None
-    )
-
-
 def looks_like_feedback(text: str) -> bool:
     """A final assessment: a score or grade, labels for two of the three sections, or an
     announced assessment whose sentences say what was strong, weak or wanted."""
@@ -307,22 +301,27 @@ def looks_like_feedback(text: str) -> bool:
 
 
 def assessment(text: str) -> tuple[float | None, bool]:
-    """The score out of 10 in the text, and whether the text reads as feedback (one pass)."""
-    score = extract_score(text)
+    """The score out of 10 in the text, and whether the text reads as feedback (one pass).
+    A grade on another scale ("Score: 82/100", "Grade: B+") makes feedback, but no score."""
+    lowered = normalize(text)
+    score = _score_in(lowered)
     if score is not None:
         return score, True
-    return None, _score_patterns().other_grade.search(
-        normalize(text)
-    ) is not None or announces_sections(text)
+    if _score_patterns().other_grade.search(lowered):
+        return None, True
+    return None, _announces_sections(straighten(text), lowered)
 
 
 def announces_sections(text: str) -> bool:
     """Labels for two of the three sections, or an announced assessment whose sentences say
     two of what was strong, weak and wanted."""
-    text = straighten(text)
+    return _announces_sections(straighten(text), normalize(text))
+
+
+def _announces_sections(text: str, lowered: str) -> bool:
     if len({lab.kind for lab in _labels(text)} - {"other"}) >= 2:
         return True
-    if not has(FORMAT, "assessment_cues", normalize(text)):
+    if not has(FORMAT, "assessment_cues", lowered):
         return False
     return len(parse_feedback(text).present()) >= 2
 
