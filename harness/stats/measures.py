@@ -182,12 +182,16 @@ def icc(table: BalancedTable) -> IccResult:
         out = pingouin.intraclass_corr(long, targets="persona", raters="repeat", ratings="score")
     rows = out.set_index("Type")
 
-    def pick(name: str) -> Interval:
+    def pick(*names: str) -> Interval:
+        # pingouin >= 0.7 labels rows "ICC(1,1)", "ICC(A,1)"; earlier versions "ICC1", "ICC2"
+        name = next(n for n in names if n in rows.index)
         value = finite(rows.at[name, "ICC"])
         low, high = rows.at[name, "CI95"]
         return Interval(estimate=value, low=finite(low), high=finite(high))
 
-    return IccResult(icc1=pick("ICC(1,1)"), icc2=pick("ICC(A,1)"), targets=n, raters=k)
+    return IccResult(
+        icc1=pick("ICC(1,1)", "ICC1"), icc2=pick("ICC(A,1)", "ICC2"), targets=n, raters=k
+    )
 
 
 def icc2_many(matrices: np.ndarray) -> np.ndarray:
