@@ -16,6 +16,10 @@ class InputError(Exception):
         self.message = message
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str | None, str | None, str]]:
+        """Picklable, so an error raised in a worker process reaches the parent intact."""
+        return (type(self), (self.path, self.field, self.message))
+
     def __str__(self) -> str:
         where = self.path or ""
         if self.field:
