@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 from harness.backends.synthetic.lexicon import (
     DEPTH_TERMS,
@@ -90,12 +91,12 @@ def read_prompt_rules(system: str) -> PromptRules:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class CandidateSignals:
     """Opportunities a candidate turn opens, as a careful reader would spot them."""
 
     gives_numbers: bool
-    topics: list[str] = field(default_factory=list)
+    topics: tuple[str, ...] = ()
     decision: str | None = None
     glossed: str | None = None
     misconception: int | None = None
@@ -123,13 +124,15 @@ def topics_in(text: str) -> list[str]:
     return [topic for topic, pattern in _TOPIC_PATTERNS.items() if pattern.search(text)]
 
 
+@lru_cache(maxsize=8192)
 def read_candidate(text: str) -> CandidateSignals:
+    """Read once per text: every later turn of an interview looks back at the earlier ones."""
     misconception = next(
         (i for i, (pattern, _, _) in enumerate(MISCONCEPTIONS) if pattern.search(text)), None
     )
     return CandidateSignals(
         gives_numbers=bool(NUMBER_PATTERN.search(text)),
-        topics=topics_in(text),
+        topics=tuple(topics_in(text)),
         decision=decision_in(text),
         glossed=glossed_sentence(text),
         misconception=misconception,
