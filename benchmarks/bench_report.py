@@ -48,7 +48,7 @@ def measure_loads(path: Path, loads: int) -> tuple[list[float], list[float], int
             errors: list[str] = []
             page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             page.goto(report_url(path), wait_until="load", timeout=60_000)
-            page.wait_for_function(READY)
+            page.wait_for_selector(READY, state="attached")
             ready.append(page.evaluate("window.__reportReady"))
             loaded.append(
                 page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")

@@ -9,16 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from test_report_html import (
-    BAD_ID,
-    BAD_PROMPT,
-    HOSTILE,
-    PERSONAS,
-    hostile_run,
-    make_score,
-    make_transcript,
-    write_run,
-)
 
 from harness.config.suites import load_suite
 from harness.report.browser import CHROMIUM, READY, launch, report_url
@@ -29,6 +19,16 @@ from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.store.rundata import RunData, load_run
+from tests.test_report_html import (
+    BAD_ID,
+    BAD_PROMPT,
+    HOSTILE,
+    PERSONAS,
+    hostile_run,
+    make_score,
+    make_transcript,
+    write_run,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -89,7 +89,7 @@ class Watched:
 
     def open(self, path: Path, fragment: str = "") -> None:
         self.page.goto(report_url(path, fragment))
-        self.page.wait_for_function(READY)
+        self.page.wait_for_selector(READY, state="attached")
 
     def shown(self) -> int:
         return int(self.page.get_attribute("#match-count", "data-count") or -1)
@@ -169,14 +169,14 @@ def test_charts_render_filters_work_and_nothing_errs(
     assert watched.shown() == total
     arm = data.arms[0]
     page.locator(f'svg.adherence-chart a[href*="r={rule}"] circle').first.click()
-    page.wait_for_function(f"document.getElementById('f-r').value === '{rule}'")
+    sync_api.expect(page.locator("#f-r")).to_have_value(rule)
     assert watched.shown() == _fails(run, rule, arm)
 
     # a score dot shows the interviews of that persona and version that got that score
     dot_link = page.locator("svg.score-chart a:has(circle.score-dot)").first
     params = dict(pair.split("=") for pair in (dot_link.get_attribute("href") or "")[1:].split("&"))
     dot_link.locator("circle").click()
-    page.wait_for_function(f"document.getElementById('f-p').value === '{params['p']}'")
+    sync_api.expect(page.locator("#f-p")).to_have_value(params["p"])
     scores = {s.interview_id: s.final_score for s in run.scores or []}
     expected = sum(
         1

@@ -21,7 +21,9 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-READY = "window.__reportReady !== undefined"
+# The page script marks <body data-ready> when it has rendered. A selector, not a JS predicate:
+# the report's Content-Security-Policy forbids the eval that polling a predicate needs.
+READY = "body[data-ready]"
 
 
 def launch(playwright: Playwright) -> Browser:
