@@ -7,11 +7,11 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.config.yamlio import read_yaml_mapping
+from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import AnnotationKind, Problem
-from harness.errors import InputError, from_validation_error
+from harness.errors import InputError
 
 Level = Literal["junior", "mid", "senior", "staff"]
 LEVEL_RANK: dict[str, int] = {"junior": 0, "mid": 1, "senior": 2, "staff": 3}
@@ -142,13 +142,8 @@ class LoadedPersona(BaseModel):
 
 def load_persona(path: str | Path) -> LoadedPersona:
     p = Path(path)
-    data = read_yaml_mapping(p)
-    try:
-        persona = Persona.model_validate(data)
-    except ValidationError as err:
-        raise from_validation_error(p, err) from None
-    if persona.id != p.stem:
-        raise InputError(p, "id", f"'{persona.id}' must match the file name '{p.stem}'")
+    persona = read_yaml_model(p, Persona)
+    require_file_stem(p, "id", persona.id)
     return LoadedPersona(
         persona=persona, path=str(p.resolve()), sha256=hashlib.sha256(p.read_bytes()).hexdigest()
     )

@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.config.personas import LoadedPersona, load_personas
 from harness.config.prompts import PromptVersion, load_prompt
-from harness.config.yamlio import read_yaml_mapping
-from harness.errors import InputError, from_validation_error
+from harness.config.yamlio import read_yaml_model
+from harness.errors import InputError
 
 BackendName = Literal["synthetic", "anthropic"]
 
@@ -85,11 +85,7 @@ def _resolve_prompt(entry: str, base: Path, prompts_dir: Path) -> Path:
 def load_suite(path: str | Path, *, require_key: bool = True) -> LoadedSuite:
     """Validate a suite and everything it names; errors name the file and the field."""
     p = Path(path)
-    data = read_yaml_mapping(p)
-    try:
-        suite = Suite.model_validate(data)
-    except ValidationError as err:
-        raise from_validation_error(p, err) from None
+    suite = read_yaml_model(p, Suite)
     base = p.parent
     prompts_dir = base / suite.prompts_dir
     prompts: list[PromptVersion] = []

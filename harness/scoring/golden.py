@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.config.yamlio import read_yaml_mapping
+from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import RULE_IDS, RuleResult, Transcript
-from harness.errors import InputError, from_validation_error
+from harness.errors import InputError
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden" / "cases"
 
@@ -43,12 +43,8 @@ class GoldenCase(BaseModel):
 
 
 def load_case(path: Path) -> GoldenCase:
-    try:
-        case = GoldenCase.model_validate(read_yaml_mapping(path))
-    except ValidationError as err:
-        raise from_validation_error(path, err) from None
-    if case.transcript.interview_id != path.stem:
-        raise InputError(path, "transcript.interview_id", "must match the file name")
+    case = read_yaml_model(path, GoldenCase)
+    require_file_stem(path, "transcript.interview_id", case.transcript.interview_id)
     return case
 
 

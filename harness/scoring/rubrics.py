@@ -8,11 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.config.yamlio import read_yaml_mapping
+from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import RULE_IDS
-from harness.errors import InputError, from_validation_error
+from harness.errors import InputError
 
 RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
 
@@ -53,13 +53,8 @@ class Rubric(_Strict):
 
 
 def load_rubric(path: Path) -> Rubric:
-    data = read_yaml_mapping(path)
-    try:
-        rubric = Rubric.model_validate(data)
-    except ValidationError as err:
-        raise from_validation_error(path, err) from None
-    if rubric.id != path.stem:
-        raise InputError(path, "id", f"'{rubric.id}' must match the file name '{path.stem}'")
+    rubric = read_yaml_model(path, Rubric)
+    require_file_stem(path, "id", rubric.id)
     if "judge" in rubric.scorers and not rubric.judge_instructions:
         raise InputError(path, "judge_instructions", "required when 'judge' is among scorers")
     return rubric

@@ -15,10 +15,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from harness.config.yamlio import read_yaml_mapping
-from harness.errors import InputError, from_validation_error
+from harness.config.yamlio import read_yaml_model
+from harness.errors import InputError
 from harness.stats.compare import ArmInfo, Comparison, Contrast, MetricComparison, decide
 from harness.stats.metrics import metric_specs
 from harness.stats.render import SYNTHETIC_LABEL, Section, contrast_section, num, to_markdown
@@ -80,12 +80,7 @@ class GateConfig(BaseModel):
 
 def load_gate_config(path: str | Path) -> GateConfig:
     """Read and validate a gates YAML; errors name the file and the field."""
-    p = Path(path)
-    data = read_yaml_mapping(p)
-    try:
-        return GateConfig.model_validate(data)
-    except ValidationError as err:
-        raise from_validation_error(p, err) from None
+    return read_yaml_model(path, GateConfig)
 
 
 class GateResult(BaseModel):
