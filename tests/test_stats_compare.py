@@ -28,7 +28,7 @@ from harness.stats.power import (
     repeats_to_settle,
     smallest_p,
 )
-from harness.stats.render import comparison_sections, to_markdown, to_text
+from harness.stats.render import Section, comparison_sections, to_markdown, to_text
 from tests.test_stats_tables import PERSONAS, Row, fingerprint, make_run
 
 FAIL = ("fail", 1, 10)
@@ -345,3 +345,13 @@ def test_plan_from_a_run_uses_the_bernoulli_variance_before_and_after() -> None:
     assert plan.value == pytest.approx(5 / 6)
     assert plan.answer.repeats_per_persona is None  # two personas cannot reach p < 0.05
     assert bernoulli_within(pd.Series([1.0, 1.0]), pd.Series(["a", "a"]), 0.0) == 0.0
+
+
+def test_markdown_keeps_text_from_runs_inert() -> None:
+    """Ids from runs reach pull-request comments: no raw HTML, no broken tables."""
+    hostile = "<img src=x onerror=alert(1)>|v2"
+    md = to_markdown(
+        [Section(hostile, lines=[hostile], headers=["prompt"], rows=[[hostile]], notes=[hostile])]
+    )
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert "\\|v2" in md

@@ -21,11 +21,13 @@ from harness.stats.render import (
     to_markdown,
 )
 
-MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|~"})
+# Angle brackets and pipes are left to `to_markdown`, which writes them as entities and \|.
+MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]#~"})
 
 
 def md_text(text: str) -> str:
-    """Untrusted text as literal markdown: markup characters backslash-escaped, one line."""
+    """Untrusted text as literal markdown: emphasis, code and link characters backslash-escaped,
+    one line."""
     return " ".join(text.translate(MD_SPECIAL).split())
 
 

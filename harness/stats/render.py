@@ -57,23 +57,29 @@ def to_text(sections: list[Section]) -> str:
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 
+def _inert(text: str) -> str:
+    """Ids and names come from runs: angle brackets as entities, so a pull-request comment
+    never renders them as HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _inert(text).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(sections: list[Section], level: int = 2) -> str:
     out: list[str] = []
     for i, s in enumerate(sections):
-        out += [f"{'#' * (level if i == 0 else level + 1)} {s.title}", ""]
+        out += [f"{'#' * (level if i == 0 else level + 1)} {_inert(s.title)}", ""]
         if s.lines:
-            out += [f"{line}  " for line in s.lines] + [""]
+            out += [f"{_inert(line)}  " for line in s.lines] + [""]
         if s.rows:
             out.append("| " + " | ".join(_cell(h) for h in s.headers) + " |")
             out.append("|" + "---|" * len(s.headers))
             out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in s.rows]
             out.append("")
         if s.notes:
-            out += [f"- {n}" for n in s.notes] + [""]
+            out += [f"- {_inert(n)}" for n in s.notes] + [""]
     return "\n".join(out)
 
 
