@@ -15,13 +15,8 @@ from tests.test_scoring_support import (
     interview,
     intv,
     transcript,
+    verdict,
 )
-
-
-def verdict(t, rule: str) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
-    result = score_transcript(t).rules[rule]
-    return result.verdict, result.turns
-
 
 # --- every rule, always ---------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.contracts import Transcript
+from harness.scoring.score import score_transcript
 
 PROBLEM_LIST = (
     "Which of these problems would you like to tackle?\n\n"
@@ -79,3 +80,9 @@ def interview(
     if feedback is not None:
         ending.append(intv(feedback, at=2470))
     return transcript(*opening(), *middle, *ending, interview_id=interview_id)
+
+
+def verdict(t: Transcript, rule: str) -> tuple[str, list[int]]:
+    """A rule's verdict on a transcript and the turns it names."""
+    result = score_transcript(t).rules[rule]
+    return result.verdict, result.turns
