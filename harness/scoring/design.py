@@ -4,15 +4,19 @@ A turn that prescribes ("put a load balancer in front of stateless API servers",
 architecture looks like this:") and whose statements (not questions, not the candidate's design
 repeated back) name several components gives the design away; right after the candidate asked
 for the answer, one prescribed component is enough. Phrases that hand over the answer outright
-("the right answer is...") count on their own. The lists are in `rubrics/in_role.yaml`.
+("the right answer is...") count on their own. Before the candidate has designed anything (the
+problem statement), no cue is needed: statements that lay out several components are a design,
+whatever their wording. The lists are in `rubrics/in_role.yaml`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from harness.scoring.lexicon import find, has, normalize
 from harness.scoring.markdown import blocks, is_question_sentence, sentences
+from harness.scoring.terms import stem
 
 RULE = "in_role"
 # A design lays out several components; a single hint ("you'd want a cache there") is not one.
@@ -28,6 +32,15 @@ def _statements(text: str) -> list[str]:
         for sentence in sentences(block.text):
             out.extend(c for c in _CLAUSE.split(sentence) if not is_question_sentence(c))
     return out
+
+
+def _own_statements(text: str) -> Iterator[tuple[str, str]]:
+    """(statement, normalized) for the statements that are not the candidate's design repeated
+    back ("So you'd use a cache and...")."""
+    for statement in _statements(text):
+        low = normalize(statement)
+        if not has(RULE, "restatement_leads", low[:_LEAD_SPAN]):
+            yield statement, low
 
 
 def may_give_design(normalized: str) -> bool:
@@ -47,10 +60,7 @@ def design_given(
         return None
     cue: str | None = None
     named: set[str] = set()
-    for statement in _statements(text):
-        low = normalize(statement)
-        if has(RULE, "restatement_leads", low[:_LEAD_SPAN]):
-            continue
+    for statement, low in _own_statements(text):
         if has(RULE, "answer_giving", low):
             return statement
         parts = set(find(RULE, "components", low))
@@ -61,3 +71,25 @@ def design_given(
     if cue is None or not named:
         return None
     return cue if len(named) >= MIN_COMPONENTS or answer_requested else None
+
+
+def lays_out_design(text: str, setting: re.Pattern[str] | None = None) -> str | None:
+    """In a turn where the candidate has designed nothing yet, the statement by which the turn
+    has laid out several components (or handed over the answer), or None. Words of the
+    problem's own setting (`setting`: "workers" of a job queue) are not design."""
+    lowered = normalize(text)
+    masked = lowered if setting is None else setting.sub(" ", lowered)
+    if len(set(find(RULE, "components", masked))) < MIN_COMPONENTS and not has(
+        RULE, "answer_giving", lowered
+    ):
+        return None  # a cheap first look: too few components in the whole turn
+    named: set[str] = set()
+    for statement, low in _own_statements(text):
+        if has(RULE, "answer_giving", low):
+            return statement
+        if setting is not None:
+            low = setting.sub(" ", low)
+        named |= {stem(part) for part in find(RULE, "components", low)}
+        if len(named) >= MIN_COMPONENTS:
+            return statement
+    return None

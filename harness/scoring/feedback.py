@@ -179,14 +179,21 @@ class _Label:
     kind: SectionKind | Literal["other"]
 
 
-def _label_kind(label: str) -> SectionKind | Literal["other"] | None:
+def _label_kind(label: str, *, alone: bool = False) -> SectionKind | Literal["other"] | None:
+    """The section a label names. A strong label negated ("Less good") names the weak one.
+    A short label of unknown name that stands alone on its line (`alone`: "**Where it
+    slipped**") still starts a part of its own ("other"), read for what its sentences say."""
     text = normalize(strip_emphasis(label)).strip(" :")
     if not text or len(text.split()) > _MAX_LABEL_WORDS:
         return None
     for kind in _LABEL_ORDER:
         if has(FORMAT, f"{kind}_labels", text):
+            if kind == "strong" and has(FORMAT, "label_negations", text):
+                return "weak"
             return kind
-    return "other" if has(FORMAT, "other_labels", text) else None
+    if has(FORMAT, "other_labels", text) or (alone and not text.endswith((".", "!", "?"))):
+        return "other"
+    return None
 
 
 def _labels(text: str) -> list[_Label]:
@@ -197,7 +204,8 @@ def _labels(text: str) -> list[_Label]:
         found.append(_Label(m.start(), m.end(), _label_kind(m["label"]) or "other"))
     for pattern in (_BOLD_LABEL, _PLAIN_LABEL):
         for m in pattern.finditer(text):
-            kind = _label_kind(m["label"])
+            alone = pattern is _BOLD_LABEL and not m["item"] and _ends_line(text, m.end())
+            kind = _label_kind(m["label"], alone=alone)
             if kind is not None and not (kind == "other" and m["item"]):
                 found.append(_Label(m.start(), m.end(), kind))
     found.sort(key=lambda lab: (lab.start, -lab.end))
@@ -208,12 +216,20 @@ def _labels(text: str) -> list[_Label]:
     return kept
 
 
+def _ends_line(text: str, end: int) -> bool:
+    newline = text.find("\n", end)
+    return not text[end : len(text) if newline < 0 else newline].strip()
+
+
 @lru_cache(maxsize=1)
 def _empty_point() -> re.Pattern[str]:
-    """A point that says there is nothing: "None", "Honestly, not much stood out this time"."""
+    """A point that says there is nothing ("None", "Honestly, not much stood out this time",
+    "Nothing big; nice work!"), or only cheers ("Great job!")."""
     filler = words(FORMAT, "empty_fillers")
+    gap = r"[\s,;:.!\u2013\u2014-]+"
+    empty = words(FORMAT, "empty_points")
     return re.compile(
-        rf"(?:{filler}[\s,]+)*{words(FORMAT, 'empty_points')}(?:[\s,]+{filler})*[\s.!]*"
+        rf"(?:(?:{filler}{gap})*{empty}(?:{gap}{filler})*|{filler}(?:{gap}{filler})*)[\s.!]*"
     )
 
 

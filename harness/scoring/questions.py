@@ -2,10 +2,11 @@
 
 An ask is a sentence ending in "?" or an imperative request ("Walk me through the math.").
 One sentence joining two questions ("How would you shard it, and how would you replicate it?")
-is two; options inside one question ("LRU, LFU, or something else?") are one; a list whose
-lead-in is the question and whose items carry no question mark lists options, not questions.
-A heading that asks counts only when the body asks nothing; a check-in ("Make sense?") only
-when nothing else is asked. The word lists live in `rubrics/one_question.yaml`.
+is two, but a clause that does not ask ("I'll leave that to you; where do you start?") adds none;
+options inside one question ("LRU, LFU, or something else?") are one; a list whose lead-in is
+the question and whose items carry no question mark lists options, not questions. A heading
+that asks counts only when the body asks nothing; a check-in ("Make sense?") only when nothing
+else is asked. The word lists live in `rubrics/one_question.yaml`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class _Patterns:
     request: re.Pattern[str]
     check_in: re.Pattern[str]
     joint: re.Pattern[str]
+    interrogative: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +46,7 @@ def _patterns() -> _Patterns:
     asks = words(RULE, "ask_verbs")
     requests = words(RULE, "request_leads")
     wh, aux, subject = (words(RULE, n) for n in ("wh_words", "auxiliaries", "subjects"))
+    openers = words(RULE, "question_openers")
     # A question clause inverts: "what does that mean", "how many shards do you", "what's";
     # "how a request flows" (subject first) is part of the sentence before it.
     modifier = rf"(?:(?!(?:{subject})(?!\w))[\w'-]+\s+){{0,2}}?"
@@ -56,12 +59,22 @@ def _patterns() -> _Patterns:
         ),
         check_in=re.compile(rf"^{lead}(?:{words(RULE, 'check_ins')})[\s?.!]*$"),
         joint=re.compile(rf"(?:,\s*|;\s*|\s+)(?:and|also|plus)\s+(?={clause})|;\s*(?={clause})"),
+        # A clause asks when it opens like a question, or has a wh-word after a colon or dash
+        # ("For the cache: what policy") or a preposition ("Shard on what key").
+        interrogative=re.compile(
+            rf"^{lead}(?:{wh}|{aux}|{openers})(?!\w)"
+            rf"|(?:[:\u2013\u2014]|\s-)\s*(?:{wh}|{openers})(?!\w)"
+            rf"|(?<!\w)(?:{words(RULE, 'in_situ_prepositions')})\s+(?:{wh})(?!\w)"
+        ),
     )
 
 
 def _split_joined(sentence: str, normalized: str) -> list[str]:
-    """One sentence that joins separate questions with "and" is split into them."""
-    cuts = [m for m in _patterns().joint.finditer(normalized)]
+    """One sentence that joins separate questions with "and" is split into them. A clause
+    before the last that does not ask ("The floor is yours; where...") is not one of them:
+    the "?" that ends the sentence is not its own."""
+    patterns = _patterns()
+    cuts = [m for m in patterns.joint.finditer(normalized)]
     if not cuts:
         return [sentence]
     source = sentence if len(sentence) == len(normalized) else normalized
@@ -69,8 +82,13 @@ def _split_joined(sentence: str, normalized: str) -> list[str]:
     for m in cuts:
         parts.append(source[start : m.start()])
         start = m.end()
-    parts.append(source[start:])
-    return [p.strip() for p in parts if p.strip()]
+    asked = [p.strip() for p in parts if _opens_an_ask(normalize(p.strip()))]
+    return [*asked, source[start:].strip()]
+
+
+def _opens_an_ask(normalized: str) -> bool:
+    patterns = _patterns()
+    return bool(patterns.interrogative.search(normalized) or patterns.request.match(normalized))
 
 
 def _ask_kind(sentence: str, normalized: str) -> AskKind | None:

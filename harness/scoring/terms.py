@@ -19,8 +19,10 @@ def _generic() -> frozenset[str]:
     return frozenset(stem(w) for w in lexicon("score_justified", "generic_words"))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A crude stem, enough to match "shards" with "sharding" and "caches" with "cache"."""
+    """A crude stem, enough to match "shards" with "sharding" and "caches" with "cache" (words
+    repeat across turns and transcripts: worth remembering)."""
     base = word.strip("'-")
     for suffix in _SUFFIXES:
         if base.endswith(suffix):

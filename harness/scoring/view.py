@@ -3,7 +3,9 @@ interview turns, and what each interviewer turn asks (worked out once, shared by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from harness.contracts import Transcript, Turn
 from harness.scoring.feedback import (
@@ -16,6 +18,7 @@ from harness.scoring.feedback import (
 from harness.scoring.lexicon import normalize
 from harness.scoring.questions import Ask, asks
 
+T = TypeVar("T")
 # Rule 7 of the prompt: feedback comes after 40 minutes.
 FEEDBACK_DUE_S = 40 * 60
 
@@ -32,6 +35,7 @@ class TranscriptView:
     _asks: dict[int, list[Ask]] = field(default_factory=dict)
     _parts: dict[int, FeedbackParts] = field(default_factory=dict)
     _normalized: dict[int, str] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def turns(self) -> list[Turn]:
@@ -55,6 +59,12 @@ class TranscriptView:
         if i not in self._parts:
             self._parts[i] = parse_feedback(self.text(i))
         return self._parts[i]
+
+    def derived(self, key: str, compute: Callable[[TranscriptView], T]) -> T:
+        """`compute(self)`, worked out once per view: for findings that several rules share."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return cast(T, self._derived[key])
 
     def next_interviewer(self, i: int) -> int | None:
         return next((j for j in self.interviewer if j > i), None)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.contracts import RuleResult
-from harness.scoring.lexicon import has, matcher, normalize, words
-from harness.scoring.markdown import blocks, is_question_sentence, sentences
+from harness.scoring.lexicon import alternation, has, matcher, normalize, words
+from harness.scoring.markdown import blocks, is_question_sentence, plain_sentences, sentences
+from harness.scoring.rubrics import lexicon
 from harness.scoring.rules.verdicts import Hit, judged, not_applicable
 from harness.scoring.terms import content_words
 from harness.scoring.topics import Topic, topic
@@ -22,7 +24,14 @@ _CLAUSE = re.compile(r"\s+[—–-]\s+|;\s+|:\s+|,\s+(?=but\b)")
 NOTE_OVERLAP = 2
 # A negated statement shares this many content words with the claim: it contradicts it.
 CLAIM_OVERLAP = 2
+# A statement without negation that shares this many content words with a clause of the claim
+# that denies something, among them what it denies, states the opposite of the claim.
+CONTRADICTION_OVERLAP = 3
+DENIED_SPAN = 3  # words after a negation among which is what it denies
 _LEAD_SPAN = 25  # a restatement opens the statement ("So you said...")
+# A stress question that shares this many words with the statement of a decision is about the
+# situation the decision creates.
+SITUATION_OVERLAP = 2
 
 
 def _chances(view: TranscriptView, kind: str) -> list[tuple[int, int]]:
@@ -55,19 +64,41 @@ def _missed(
 # --- pushback -----------------------------------------------------------------------------
 
 
-def challenges(view: TranscriptView, i: int, decided: list[Topic]) -> bool:
-    """An ask in turn i asks why this choice or what it costs. Comparison and stress questions
-    count when they name the decision's topic or point back at it."""
+def _turn_words(view: TranscriptView, i: int) -> set[str]:
+    """The content words of turn i, worked out once per view."""
+    return view.derived(f"content_words.{i}", lambda v: content_words(v.text(i)))
+
+
+def _words_about(view: TranscriptView, c: int, topics: list[Topic]) -> set[str]:
+    """Content words of the sentences of candidate turn c that speak of the annotated topics
+    (the whole turn when none names them): what the candidate decided or claimed."""
+    said = plain_sentences(view.text(c))
+    about = [s for s in said if any(t.named_in(s) or t.aspect_in(s) for t in topics)]
+    return content_words(" ".join(about or said))
+
+
+def challenges(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> bool:
+    """An ask in turn i asks why the choice of turn c or what it costs. Comparison and stress
+    questions count when they name the decision's topic or point back at it; a stress question
+    also counts when it is about the situation the decision creates (it picks up the words in
+    which the candidate stated it: "what happens to a user whose requests all hit one server?"
+    after "each server counts its own requests")."""
+    situation: set[str] | None = None
     for ask in view.asks(i):
         text = normalize(ask.text)
         if has("pushback", "challenge_cues", text):
             return True
-        if not (has("pushback", "comparison_cues", text) or has("pushback", "stress_cues", text)):
+        stress = has("pushback", "stress_cues", text)
+        if not (stress or has("pushback", "comparison_cues", text)):
             continue
         if has("pushback", "back_references", text) or any(
             t.named_in(text) or t.aspect_in(text) for t in decided
         ):
             return True
+        if stress:
+            situation = _words_about(view, c, decided) if situation is None else situation
+            if len(content_words(ask.text) & situation) >= SITUATION_OVERLAP:
+                return True
     return False
 
 
@@ -75,7 +106,11 @@ def check_pushback(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "decision")
     if not chances:
         return not_applicable()
-    missed = _missed(view, chances, "decision", challenges)
+    missed = [
+        (i, view.text(i))
+        for c, i in chances
+        if not challenges(view, c, i, _topics(view, c, "decision"))
+    ]
     challenged = len(chances) - len(missed)
     return judged(
         missed,
@@ -104,20 +139,46 @@ def gives_numbers(text: str) -> bool:
     return _scale_numbers().search(normalize(text)) is not None
 
 
+@dataclass(frozen=True)
+class _QuantityQuestions:
+    amount: re.Pattern[str]  # "how much data per day", "how fast will storage grow"
+    sized: re.Pattern[str]  # "peak traffic", "the expected scale"
+    framed: re.Pattern[str]  # "what volume" (a question about sizing: see sizing_verbs)
+
+
 @lru_cache(maxsize=1)
-def _amount_question() -> re.Pattern[str]:
-    amount = words("scale_probe", "amount_questions")
-    units = words("scale_probe", "scale_units")
-    return re.compile(rf"(?<!\w)(?:{amount})\s+(?:[\w'-]+\s+){{0,3}}?(?:{units})(?!\w)")
+def _quantity_questions() -> _QuantityQuestions:
+    rule = "scale_probe"
+    amount = words(rule, "amount_questions")
+    measured = alternation(lexicon(rule, "scale_units") + lexicon(rule, "growth_words"))
+    nouns = words(rule, "dimension_nouns")
+    return _QuantityQuestions(
+        amount=re.compile(rf"(?<!\w)(?:{amount})\s+(?:[\w'-]+\s+){{0,3}}?{measured}(?!\w)"),
+        sized=re.compile(
+            rf"(?<!\w)(?:{words(rule, 'sizing_adjectives')})\s+(?:[\w'-]+\s+)?(?:{nouns})(?!\w)"
+        ),
+        framed=re.compile(
+            rf"(?<!\w)(?:{words(rule, 'quantity_leads')})\s+(?:[\w'-]+\s+){{0,3}}?(?:{nouns})(?!\w)"
+        ),
+    )
+
+
+def asks_quantity(normalized_ask: str) -> bool:
+    """The ask wants numbers on the load: users, QPS, "how much data", "peak traffic", "what
+    scale should we plan for"; not whether or how the design copes ("Does it scale?")."""
+    if has("scale_probe", "scale_terms", normalized_ask):
+        return True
+    pats = _quantity_questions()
+    if pats.amount.search(normalized_ask) or pats.sized.search(normalized_ask):
+        return True
+    return bool(pats.framed.search(normalized_ask)) and has(
+        "scale_probe", "sizing_verbs", normalized_ask
+    )
 
 
 def asks_scale(view: TranscriptView, i: int) -> bool:
     """An ask in turn i wants scale numbers: users, traffic, QPS, storage, growth."""
-    for ask in view.asks(i):
-        text = normalize(ask.text)
-        if has("scale_probe", "scale_terms", text) or _amount_question().search(text):
-            return True
-    return False
+    return any(asks_quantity(normalize(ask.text)) for ask in view.asks(i))
 
 
 def check_scale_probe(view: TranscriptView) -> RuleResult:
@@ -187,25 +248,89 @@ def _statements(text: str) -> list[str]:
     return out
 
 
-def correction(view: TranscriptView, c: int, i: int) -> str | None:
-    """The statement of turn i that says the claim of turn c is wrong or states the fact."""
+@lru_cache(maxsize=1)
+def _hedges() -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{words('no_direct_correction', 'hedges')})\s+")
+
+
+def _says_wrong(text: str) -> bool:
+    """The statement says the claim is wrong, softened or not ("That's not right", "I don't
+    think that's entirely accurate", a bare "No.")."""
     rule = "no_direct_correction"
-    claim = content_words(view.text(c))
+    if matcher(rule, "bare_verdicts").fullmatch(text.strip(" .!,*_")):
+        return True
+    return has(rule, "correction_phrases", text) or has(
+        rule, "correction_phrases", _hedges().sub("", text)
+    )
+
+
+def correction(view: TranscriptView, c: int, i: int) -> str | None:
+    """The statement of turn i that says the claim of turn c is wrong or states the fact: a
+    verdict on it, the fact of the annotation's note, a denial of what the claim says, or the
+    opposite of what a claim denies ("X can't push" answered by "X can push at any time")."""
+    rule = "no_direct_correction"
+    claim = _turn_words(view, c)
+    denials: list[tuple[set[str], set[str]]] | None = None
     facts = [content_words(n) - claim for n in view.notes(c, "incorrect_claim")]
     for statement in _statements(view.text(i)):
         text = normalize(statement)
         if is_question_sentence(statement) or has(rule, "probe_leads", text[:_LEAD_SPAN]):
             continue
-        if has(rule, "correction_phrases", text) or matcher(rule, "bare_verdicts").fullmatch(
-            text.strip(" .!,*_")
-        ):
+        if _says_wrong(text):
             return statement
         said = content_words(statement)
         if any(len(said & fact) >= NOTE_OVERLAP for fact in facts):
             return statement
-        if has(rule, "negation_markers", text) and len(said & claim) >= CLAIM_OVERLAP:
-            return statement
+        if has(rule, "negation_markers", text):
+            if len(said & claim) >= CLAIM_OVERLAP:
+                return statement
+        elif len(said & claim) >= CONTRADICTION_OVERLAP:
+            denials = _denials(view.text(c)) if denials is None else denials
+            if any(
+                len(said & clause) >= CONTRADICTION_OVERLAP and said & denied
+                for clause, denied in denials
+            ):
+                return statement
     return None
+
+
+@lru_cache(maxsize=1)
+def _negation() -> re.Pattern[str]:
+    """A negation and the few words it denies ("can't push from the")."""
+    markers = words("no_direct_correction", "negation_markers")
+    return re.compile(rf"(?<!\w)(?:{markers})(?!\w)((?:\s+[\w'/-]+){{1,{DENIED_SPAN}}})")
+
+
+def _denials(text: str) -> list[tuple[set[str], set[str]]]:
+    """The clauses of a turn that deny something: each one's content words, and what each
+    negation denies, its first content word ("push" in "WebSockets can't push to clients")."""
+    out = []
+    for clause in _statements(text):
+        denied: set[str] = set()
+        for m in _negation().finditer(normalize(clause)):
+            first = next((w for w in map(content_words, m[1].split()) if w), set())
+            denied |= first
+        if denied:
+            out.append((content_words(clause), denied))
+    return out
+
+
+def probes(view: TranscriptView, c: int, i: int, claimed: list[Topic]) -> bool:
+    """Turn i asks something that stays on the claim of turn c: an ask names its topic or one
+    of its aspects, or the turn picks up a word of the sentences that make the claim (or of the
+    annotation's note), or several words of the claim turn. Moving on to something else ("Fine.
+    How do users log in?") is no probe, however polite."""
+    asks = view.asks(i)
+    if not asks:
+        return False
+    for ask in asks:
+        text = normalize(ask.text)
+        if any(t.named_in(text) or t.aspect_in(text) for t in claimed):
+            return True
+    said = _turn_words(view, i)
+    about = _words_about(view, c, claimed)
+    about |= {w for n in view.notes(c, "incorrect_claim") for w in content_words(n)}
+    return bool(said & about) or len(said & _turn_words(view, c)) >= CLAIM_OVERLAP
 
 
 def check_no_direct_correction(view: TranscriptView) -> RuleResult:
@@ -213,8 +338,13 @@ def check_no_direct_correction(view: TranscriptView) -> RuleResult:
     if not chances:
         return not_applicable()
     hits: list[Hit] = []
+    notes: list[str] = []
     for c, i in chances:
         found = correction(view, c, i)
         if found is not None:
             hits.append((i, found))
-    return judged(hits, len(chances), "corrects the claim instead of probing")
+            notes.append("corrects the claim instead of probing")
+        elif not probes(view, c, i, _topics(view, c, "incorrect_claim")):
+            hits.append((i, view.text(i)))
+            notes.append("moves on without probing the claim")
+    return judged(hits, len(chances), "; ".join(dict.fromkeys(notes)))
