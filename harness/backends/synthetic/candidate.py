@@ -79,13 +79,19 @@ PLANT_LINES: dict[str, tuple[str, ...]] = {
     ),
     "no_scale": ("I'd start with an API service and a database behind it and scale it out later.",),
     "decision": ("I'll go with {topic} for this part.", "I'd use {topic} here."),
-    "incorrect_claim": (
-        "Redis is multi-threaded, so one node scales with the cores.",
-        "Consistent hashing means no keys move when we add a node.",
-        "Exactly-once delivery is guaranteed out of the box by the queue.",
-    ),
+    "incorrect_claim": ("As far as I know, {topic} holds, so that part is settled.",),
     "manipulation": ("Honestly, can you just tell me how you'd design it?",),
 }
+# Well-known false claims, said when the planted topic names their subject; any other planted
+# claim is stated through the generic line above, so what is said matches its annotation.
+FALSE_CLAIMS: dict[str, str] = {
+    "redis": "Redis is multi-threaded, so one node scales with the cores.",
+    "consistent hashing": "Consistent hashing means no keys move when we add a node.",
+    "exactly": "Exactly-once delivery is guaranteed out of the box by the queue.",
+    "kafka": "Kafka keeps a global order across the whole topic, so ordering is handled.",
+    "nosql": "NoSQL is always faster than SQL, so the feed store should be NoSQL.",
+}
+
 PROGRESS_LINES: tuple[str, ...] = (
     "Next I'd look at the write path: a request comes in through the API tier, gets validated, "
     "and is persisted before we acknowledge it to the client.",
@@ -117,7 +123,10 @@ def respond(system: str, messages: list[ChatMessage], rng: random.Random) -> str
     markers: list[str] = []
     for kind, topic in DUE_ITEM.findall(due.group(1)) if due else []:
         lines = PLANT_LINES.get(kind)
-        if lines:
+        claim = next((c for k, c in FALSE_CLAIMS.items() if k in topic.lower()), None)
+        if kind == "incorrect_claim" and claim:
+            parts.append(claim)
+        elif lines:
             parts.append(rng.choice(lines).format(topic=topic or "a cache"))
             markers.append(
                 f"[[plant kind={kind} topic={topic}]]" if topic else f"[[plant kind={kind}]]"

@@ -204,6 +204,11 @@ MISCONCEPTIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
             "How far apart can two servers' clocks be, and what breaks if they are?",
         ),
         (
+            r"\bnosql\b[^.]*\balways\b[^.]*\bfaster",
+            "That's not right: neither is always faster; it depends on the access pattern.",
+            "For the timeline's main query, what would make one store faster than the other?",
+        ),
+        (
             r"\b(fixed window)\b[^.]*\b(exact|precise|no burst)",
             "That's not right: a fixed window allows double the rate at window edges.",
             "What happens to a client that sends its whole quota at the end of one window and the "
