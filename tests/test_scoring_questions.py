@@ -111,3 +111,30 @@ def test_ask_around_an_option_list_is_one(text: str) -> None:
 )
 def test_asking_for_the_reason_is_the_same_question(text: str, expected: int) -> None:
     assert count_questions(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # One question whose object is two wh-clauses joined by "and" (a transition first).
+        (
+            "On to moderation: how would you decide which posts get hidden and which users "
+            "are repeat offenders?",
+            1,
+        ),
+        ("How would you show which tickets are open and which agents are idle?", 1),
+        ("How do you decide what each tenant pays and how many credits are left?", 1),
+        ("What would the editor show about who is typing and where their selections are?", 1),
+        ("Now the dashboard: how would you show how many jobs wait and which workers are idle?", 1),
+        ("Can you tell me which replicas are behind and how far behind they are?", 1),
+        # Near-misses: the clause after "and" is inverted, asks about something new, or the
+        # question before it has no wh-clause as its object.
+        ("How would you track who is online, and how would you show their cursors?", 2),
+        ("How would you track who is online and what's the heartbeat interval?", 2),
+        ("How would you work out which keys are hot and what about cold ones?", 2),
+        ("Okay, so what does the client send and what happens next?", 2),
+        ("Which shards are hot; what do you do about them?", 2),
+    ],
+)
+def test_coordinated_wh_clauses_are_one_question(text: str, expected: int) -> None:
+    assert count_questions(text) == expected, [a.text for a in asks(text)]

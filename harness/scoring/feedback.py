@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 from harness.scoring.lexicon import has, normalize, straighten, words
-from harness.scoring.markdown import blocks, sentences, strip_emphasis
+from harness.scoring.markdown import blocks, sentences, strip_emphasis, without_quoted_blocks
 from harness.scoring.questions import asks
 from harness.scoring.rubrics import lexicon
 
@@ -283,10 +283,25 @@ def parse_feedback(text: str) -> FeedbackParts:
     return parts
 
 
+@lru_cache(maxsize=1)
+def _instruction() -> re.Pattern[str]:
+    return re.compile(rf"^(?:{words(FORMAT, 'instruction_openers')})(?!\w)")
+
+
+def _is_instruction(sentence: str) -> bool:
+    """A rule for the interviewer ("Ask one question at a time", "Never correct the candidate
+    directly"), or a sentence about its instructions: what a leaked prompt says, not an
+    assessment of the candidate."""
+    text = normalize(sentence)
+    return bool(_instruction().match(text)) or has("in_role", "instruction_reveals", text)
+
+
 def _add_prose(parts: FeedbackParts, chunk: str, kinds: tuple[SectionKind, ...]) -> None:
     """Points for the unlabelled kinds among `kinds` from what the chunk's sentences say."""
     for block in blocks(chunk, mask=False):
         for sentence in [block.text] if block.kind == "item" else sentences(block.text):
+            if _is_instruction(sentence):
+                continue
             for kind in _prose_kinds(sentence):
                 if kind in kinds and kind not in parts.labelled and _concrete(sentence):
                     parts.points.setdefault(kind, []).append(sentence)
@@ -318,20 +333,23 @@ def looks_like_feedback(text: str) -> bool:
 
 def assessment(text: str) -> tuple[float | None, bool]:
     """The score out of 10 in the text, and whether the text reads as feedback (one pass).
-    A grade on another scale ("Score: 82/100", "Grade: B+") makes feedback, but no score."""
+    A grade on another scale ("Score: 82/100", "Grade: B+") makes feedback, but no score.
+    Sections count only in the interviewer's own words: a quoted prompt that lists them is
+    not an assessment."""
     lowered = normalize(text)
     score = _score_in(lowered)
     if score is not None:
         return score, True
     if _score_patterns().other_grade.search(lowered):
         return None, True
-    return None, _announces_sections(straighten(text), lowered)
+    return None, announces_sections(text)
 
 
 def announces_sections(text: str) -> bool:
     """Labels for two of the three sections, or an announced assessment whose sentences say
-    two of what was strong, weak and wanted."""
-    return _announces_sections(straighten(text), normalize(text))
+    two of what was strong, weak and wanted, outside quoted blocks."""
+    own = without_quoted_blocks(straighten(text))
+    return _announces_sections(own, own.lower())
 
 
 def _announces_sections(text: str, lowered: str) -> bool:
@@ -347,5 +365,5 @@ def answers_feedback_request(text: str) -> bool:
     asks nothing more ("Thanks! Overall you did well.") is the feedback, however thin."""
     if looks_like_feedback(text):
         return True
-    lowered = normalize(text)
+    lowered = normalize(without_quoted_blocks(text))
     return has(FORMAT, "assessment_cues", lowered) and all(a.check_in for a in asks(text))

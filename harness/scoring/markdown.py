@@ -54,6 +54,16 @@ def mask_literals(text: str) -> str:
     return text
 
 
+def without_quoted_blocks(text: str) -> str:
+    """Fenced code and blockquotes removed: what the speaker quotes (a prompt, a log, someone's
+    words) rather than says in its own voice."""
+    if "```" in text or "~~~" in text:
+        text = _FENCE.sub("", text)
+    if ">" in text:
+        text = _BLOCKQUOTE.sub("", text)
+    return text
+
+
 def strip_emphasis(text: str) -> str:
     if "*" in text or "_" in text or "~" in text:
         text = _EMPHASIS.sub("", text)

@@ -38,6 +38,9 @@ class _Patterns:
     check_in: re.Pattern[str]
     joint: re.Pattern[str]
     interrogative: re.Pattern[str]
+    wh_word: re.Pattern[str]
+    opens_yes_no: re.Pattern[str]
+    inverted: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +69,15 @@ def _patterns() -> _Patterns:
             rf"|(?:[:\u2013\u2014]|\s-)\s*(?:{wh}|{openers})(?!\w)"
             rf"|(?<!\w)(?:{words(RULE, 'in_situ_prepositions')})\s+(?:{wh})(?!\w)"
         ),
+        wh_word=re.compile(rf"(?<![\w'])(?:{wh})(?!\w)"),
+        opens_yes_no=re.compile(rf"^{lead}(?:{aux})\s+(?:{subject})(?!\w)"),
+        # A question of its own puts the auxiliary before its subject ("where does it go",
+        # "what's the limit") or asks about something new ("what about..."); an embedded
+        # clause keeps the subject first ("where their cursors are", "who is viewing").
+        inverted=re.compile(
+            rf"^(?:(?:{wh})(?:\s+[\w'-]+){{0,3}}?(?:\s+(?:{aux})|'s|'re)\s+(?:{subject})(?!\w)"
+            rf"|(?:{openers})(?!\w)|(?:{aux})(?!\w))"
+        ),
     )
 
 
@@ -74,7 +86,7 @@ def _split_joined(sentence: str, normalized: str) -> list[str]:
     before the last that does not ask ("The floor is yours; where...") is not one of them:
     the "?" that ends the sentence is not its own."""
     patterns = _patterns()
-    cuts = [m for m in patterns.joint.finditer(normalized)]
+    cuts = [m for m in patterns.joint.finditer(normalized) if not _coordinated(normalized, m)]
     if not cuts:
         return [sentence]
     source = sentence if len(sentence) == len(normalized) else normalized
@@ -84,6 +96,21 @@ def _split_joined(sentence: str, normalized: str) -> list[str]:
         start = m.end()
     asked = [p.strip() for p in parts if _opens_an_ask(normalize(p.strip()))]
     return [*asked, source[start:].strip()]
+
+
+def _coordinated(normalized: str, joint: re.Match[str]) -> bool:
+    """The clause after "and" is a second object of the question before it, not a question of
+    its own: that question already has a wh-clause as its object ("how would you show who is
+    viewing the page and where their cursors are?") and the clause after "and" is another one,
+    not inverted as a question is ("..., and where does it go?")."""
+    patterns = _patterns()
+    if joint[0].strip(" ,") != "and":
+        return False
+    before, after = normalized[: joint.start()], normalized[joint.end() :]
+    if patterns.inverted.match(after):
+        return False
+    opens = patterns.opens_yes_no.match(before) or patterns.request.match(before)
+    return len(patterns.wh_word.findall(before)) >= (1 if opens else 2)
 
 
 def _opens_an_ask(normalized: str) -> bool:
