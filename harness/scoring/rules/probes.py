@@ -5,7 +5,6 @@ and a probe, not a correction, after an `incorrect_claim`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,9 +28,13 @@ CLAIM_OVERLAP = 2
 CONTRADICTION_OVERLAP = 3
 DENIED_SPAN = 3  # words after a negation among which is what it denies
 _LEAD_SPAN = 25  # a restatement opens the statement ("So you said...")
+BARE_LEAD_WORDS = 4  # "Let's test that." announces a case and says nothing more
 # A stress question that shares this many words with the statement of a decision is about the
 # situation the decision creates.
 SITUATION_OVERLAP = 2
+# A specific question that shares this many words with the sentences of a gloss is about what
+# was glossed, even when it does not name the topic.
+GLOSS_OVERLAP = 2
 
 
 def _chances(view: TranscriptView, kind: str) -> list[tuple[int, int]]:
@@ -47,18 +50,6 @@ def _chances(view: TranscriptView, kind: str) -> list[tuple[int, int]]:
 
 def _topics(view: TranscriptView, c: int, kind: str) -> list[Topic]:
     return [topic(name, view.text(c)) for name in view.topics(c, kind)]
-
-
-def _missed(
-    view: TranscriptView,
-    chances: list[tuple[int, int]],
-    kind: str,
-    followed_up: Callable[[TranscriptView, int, list[Topic]], bool],
-) -> list[Hit]:
-    """The interviewer turns that did not follow up on the annotated topics."""
-    return [
-        (i, view.text(i)) for c, i in chances if not followed_up(view, i, _topics(view, c, kind))
-    ]
 
 
 # --- pushback -----------------------------------------------------------------------------
@@ -78,15 +69,18 @@ def _words_about(view: TranscriptView, c: int, topics: list[Topic]) -> set[str]:
 
 
 def challenges(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> bool:
-    """An ask in turn i asks why the choice of turn c or what it costs. Comparison and stress
-    questions count when they name the decision's topic or point back at it; a stress question
-    also counts when it is about the situation the decision creates (it picks up the words in
-    which the candidate stated it: "what happens to a user whose requests all hit one server?"
-    after "each server counts its own requests")."""
+    """An ask in turn i asks why the choice of turn c or what it costs. "Why" with a named
+    alternative ("Why a queue rather than direct calls?") always does. Comparison and stress
+    (failure, load, cost) questions count when they name the decision's topic or point back at
+    it; a stress question also counts when it is about the situation the decision creates (it
+    picks up the words in which the candidate stated it: "what happens to a user whose requests
+    all hit one server?" after "each server counts its own requests")."""
     situation: set[str] | None = None
     for ask in view.asks(i):
         text = normalize(ask.text)
-        if has("pushback", "challenge_cues", text):
+        if has("pushback", "challenge_cues", text) or (
+            has("pushback", "reason_asks", text) and has("pushback", "alternative_markers", text)
+        ):
             return True
         stress = has("pushback", "stress_cues", text)
         if not (stress or has("pushback", "comparison_cues", text)):
@@ -210,22 +204,27 @@ def check_scale_probe(view: TranscriptView) -> RuleResult:
 # --- drill_down ---------------------------------------------------------------------------
 
 
-def drills(view: TranscriptView, i: int, glossed: list[Topic]) -> bool:
-    """An ask in turn i goes into a specific of a glossed topic: one of its aspects, or the
-    topic itself in a question that is not generic."""
+def drills(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> bool:
+    """An ask in turn i goes into a specific of what candidate turn c glossed: one of the
+    topic's aspects, or, in a question that is not generic, the topic itself or the things the
+    gloss spoke of without naming the topic ("How does a reconnecting client find the server
+    that holds its chat?" after "I'd put the chat servers behind a load balancer")."""
     whole = view.normalized(i)
+    gloss: set[str] | None = None
     for ask in view.asks(i):
         text = normalize(ask.text)
-        generic = has("drill_down", "generic_asks", text)
+        if any(t.aspect_in(text) for t in glossed):
+            return True
+        if has("drill_down", "generic_asks", text):
+            continue
         for t in glossed:
-            if t.aspect_in(text):
-                return True
-            if generic:
-                continue
             if t.named_in(text) or (
                 t.named_in(whole) and has("drill_down", "back_references", text)
             ):
                 return True
+        gloss = _words_about(view, c, glossed) if gloss is None else gloss
+        if len(content_words(ask.text) & gloss) >= GLOSS_OVERLAP:
+            return True
     return False
 
 
@@ -233,7 +232,9 @@ def check_drill_down(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "gloss")
     if not chances:
         return not_applicable()
-    hits = _missed(view, chances, "gloss", drills)
+    hits: list[Hit] = [
+        (i, view.text(i)) for c, i in chances if not drills(view, c, i, _topics(view, c, "gloss"))
+    ]
     return judged(hits, len(chances), "moves on without a specific question on what was glossed")
 
 
@@ -266,22 +267,29 @@ def _says_wrong(text: str) -> bool:
 
 def correction(view: TranscriptView, c: int, i: int) -> str | None:
     """The statement of turn i that says the claim of turn c is wrong or states the fact: a
-    verdict on it, the fact of the annotation's note, a denial of what the claim says, or the
-    opposite of what a claim denies ("X can't push" answered by "X can push at any time")."""
+    verdict on it, the fact of the annotation's note, a denial of or a conclusion about what
+    the claim speaks of ("the default level is ONE, so a read can miss the write"), or the
+    opposite of what a claim denies ("X can't push" answered by "X can push at any time").
+    A case told for the candidate to work through, before a question, states nothing."""
     rule = "no_direct_correction"
     claim = _turn_words(view, c)
     denials: list[tuple[set[str], set[str]]] | None = None
     facts = [content_words(n) - claim for n in view.notes(c, "incorrect_claim")]
+    after_lead = False
     for statement in _statements(view.text(i)):
         text = normalize(statement)
         if is_question_sentence(statement) or has(rule, "probe_leads", text[:_LEAD_SPAN]):
+            after_lead = len(text.split()) <= BARE_LEAD_WORDS
             continue
+        if view.asks(i) and _sets_up_a_case(text, after_lead):
+            continue
+        after_lead = False
         if _says_wrong(text):
             return statement
         said = content_words(statement)
         if any(len(said & fact) >= NOTE_OVERLAP for fact in facts):
             return statement
-        if has(rule, "negation_markers", text):
+        if has(rule, "negation_markers", text) or _concludes().search(text):
             if len(said & claim) >= CLAIM_OVERLAP:
                 return statement
         elif len(said & claim) >= CONTRADICTION_OVERLAP:
@@ -292,6 +300,34 @@ def correction(view: TranscriptView, c: int, i: int) -> str | None:
             ):
                 return statement
     return None
+
+
+@lru_cache(maxsize=1)
+def _concludes() -> re.Pattern[str]:
+    """A conclusion drawn inside a statement ("..., so a read can miss the write"), not a "So"
+    that opens it."""
+    return re.compile(
+        rf"(?<=[\w)%])[,;]?\s+(?:{words('no_direct_correction', 'conclusion_markers')})(?!\w)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _case_opener() -> re.Pattern[str]:
+    return re.compile(rf"^(?:{words('no_direct_correction', 'case_openers')})\s")
+
+
+def _sets_up_a_case(text: str, after_lead: bool) -> bool:
+    """The statement tells a case for the candidate to work through ("A worker takes a job,
+    sends the email, then crashes before it commits"), asserting nothing about the claim: it
+    opens like a story (or follows a bare "Let's test that."), sequences events, and neither
+    negates nor concludes anything."""
+    rule = "no_direct_correction"
+    return (
+        (after_lead or _case_opener().match(text) is not None)
+        and has(rule, "sequence_words", text)
+        and not has(rule, "negation_markers", text)
+        and _concludes().search(text) is None
+    )
 
 
 @lru_cache(maxsize=1)
