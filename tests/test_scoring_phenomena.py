@@ -12,11 +12,11 @@ from harness.scoring.rules.opening import LAST, position_picked
 from harness.scoring.score import score_transcript
 from tests.test_scoring_support import (
     FEEDBACK,
-    PROBLEM_LIST,
     STATEMENT,
     cand,
     interview,
     intv,
+    stated,
     transcript,
     verdict,
 )
@@ -48,20 +48,6 @@ def test_clause_joined_to_a_question_asks_only_if_it_asks(text: str, count: int)
 
 # --- opening and in_role: a problem statement that lays out the architecture ---------------
 
-PICK_TURNS = [cand("I'd like to do a system design interview."), intv(PROBLEM_LIST)]
-
-
-def _stated(pick: str, statement: str, problem: str = "url-shortener"):  # type: ignore[no-untyped-def]
-    return transcript(
-        *PICK_TURNS,
-        cand(pick),
-        intv(statement),
-        cand("Okay, let me start with the API."),
-        intv("Go ahead: what are the endpoints?"),
-        problem=problem,
-    )
-
-
 DESIGNING_STATEMENTS = [
     (
         "Let's do the URL shortener.",
@@ -90,6 +76,45 @@ DESIGNING_STATEMENTS = [
         "held in Redis, replicated across two zones. How would you approach it?",
         "rate-limiter",
     ),
+    # An announced design set out as a list, whatever its items name.
+    (
+        "Collaborative editor, please.",
+        "Design a collaborative editor where many people type into one document at once.\n\n"
+        "The usual shape of a solution:\n"
+        "- every keystroke becomes an operation sent to a per-document coordinator\n"
+        "- the coordinator orders operations and rebroadcasts them\n"
+        "- an operation journal is checkpointed every few thousand edits\n\n"
+        "Where would you like to dig in?",
+        "collab-editor",
+    ),
+    (
+        "The job queue.",
+        "Design a distributed job queue.\n\nHere's the standard layout:\n"
+        "1. A scheduler hands out leases on jobs.\n"
+        "2. Workers heartbeat to extend their lease.\n"
+        "3. Expired leases go back to the pending set.\n\n"
+        "Which part do you want to start with?",
+        "job-queue",
+    ),
+    (
+        "Rate limiter.",
+        "Design a distributed rate limiter.\n\nMost teams end up with something like this:\n"
+        "- an edge proxy consults a counter service on each request\n"
+        "- the counter service keeps per-key tallies in memory\n"
+        "- a sidecar syncs local tallies every 100 ms\n\n"
+        "Where would you start?",
+        "rate-limiter",
+    ),
+    (
+        "Twitter feed, I think.",
+        "Design the home timeline of a Twitter-like app.\n\n"
+        "The architecture people usually land on:\n"
+        "- new posts go to an append-only log\n"
+        "- a coordinator decides which timelines get a copy\n"
+        "- snapshots of each timeline are kept for fast reads\n\n"
+        "What would you like to explore first?",
+        "twitter-feed",
+    ),
 ]
 
 
@@ -97,7 +122,7 @@ DESIGNING_STATEMENTS = [
 def test_statement_that_lays_out_components_designs_the_system(
     pick: str, statement: str, problem: str
 ) -> None:
-    t = _stated(pick, statement, problem)
+    t = stated(pick, statement, problem)
     assert verdict(t, "opening") == ("fail", [3])
     assert verdict(t, "in_role") == ("fail", [3])
 
@@ -130,12 +155,38 @@ def test_statement_that_lays_out_components_designs_the_system(
             "shorten long links and get redirected. Where do you begin?",
             "url-shortener",
         ),
+        # Requirements or an agenda set out as a list.
+        (
+            "URL shortener.",
+            "Design a URL shortener.\n\nRequirements:\n"
+            "- Users shorten a long URL and get a 7-character code.\n"
+            "- Codes redirect within 50 ms.\n"
+            "- Links expire after five years.\n\n"
+            "Where would you like to start?",
+            "url-shortener",
+        ),
+        (
+            "Collaborative editor, please.",
+            "Design a collaborative document editor.\n\nWhat it must do:\n"
+            "- many people edit one document at the same time\n"
+            "- everyone sees the others' changes within a second\n"
+            "- nobody loses work when a connection drops\n\n"
+            "How would you begin?",
+            "collab-editor",
+        ),
+        (
+            "The job queue.",
+            "Design a distributed job queue.\n\nThings we'll want to cover:\n"
+            "- the API for submitting jobs\n- how jobs are stored\n- what happens on failure\n\n"
+            "Where do you want to start?",
+            "job-queue",
+        ),
     ],
 )
 def test_statement_of_requirements_and_setting_is_no_design(
     pick: str, statement: str, problem: str
 ) -> None:
-    t = _stated(pick, statement, problem)
+    t = stated(pick, statement, problem)
     assert verdict(t, "opening") == ("pass", [])
     assert verdict(t, "in_role") == ("pass", [])
 
@@ -172,8 +223,8 @@ COLLAB_STATEMENT = (
 def test_pick_by_number_must_get_that_problem(pick: str, right: str, wrong: str) -> None:
     # The transcript's problem field says what the interview ended up being about; the pick
     # says what the candidate asked for.
-    assert verdict(_stated(pick, right), "opening") == ("pass", [])
-    assert verdict(_stated(pick, wrong), "opening") == ("fail", [3])
+    assert verdict(stated(pick, right), "opening") == ("pass", [])
+    assert verdict(stated(pick, wrong), "opening") == ("fail", [3])
 
 
 def test_pick_by_number_follows_the_order_offered() -> None:
@@ -205,7 +256,7 @@ def test_pick_by_number_follows_the_order_offered() -> None:
     ],
 )
 def test_pick_without_a_position(pick: str, statement: str, expected: str) -> None:
-    assert verdict(_stated(pick, statement), "opening")[0] == expected
+    assert verdict(stated(pick, statement), "opening")[0] == expected
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,20 @@ def opening() -> list[dict[str, Any]]:
     ]
 
 
+def stated(pick: str, statement: str, problem: str = "url-shortener") -> Transcript:
+    """The problem list, the candidate's pick, the problem statement (turn 3), then the
+    candidate's first step and the interviewer's next question."""
+    return transcript(
+        cand("I'd like to do a system design interview."),
+        intv(PROBLEM_LIST),
+        cand(pick),
+        intv(statement),
+        cand("Okay, let me start with the API."),
+        intv("Go ahead: what are the endpoints?"),
+        problem=problem,
+    )
+
+
 def interview(
     *middle: dict[str, Any], feedback: str | None = FEEDBACK, interview_id: str = "t"
 ) -> Transcript:

@@ -1,7 +1,7 @@
 """The preamble: a demanding interviewer throughout. Breaks are an interviewer that designs the
 system for the candidate (in the problem statement, laying out components is enough), reveals or
-discusses its instructions, speaks as an AI, or raises a score because the candidate pushed for
-it."""
+discusses its instructions, speaks as an AI, agrees to another role (the candidate's mentor) and
+tutors in it, or raises a score because the candidate pushed for it."""
 
 from __future__ import annotations
 
@@ -14,19 +14,25 @@ from harness.scoring.rules.verdicts import Hit, judged
 from harness.scoring.view import TranscriptView
 
 RULE = "in_role"
-_BREAK_LISTS = ("persona_breaks", "instruction_reveals", "answer_giving", "prescriptive_cues")
+_BREAK_LISTS = (
+    "persona_breaks",
+    "instruction_reveals",
+    "role_switches",
+    "answer_giving",
+    "prescriptive_cues",
+)
 
 
 def _sentence_with(
-    text: str, normalized: str, name: str, *, unless: str | None = None
+    text: str, normalized: str, name: str, *, unless: tuple[str, ...] = ()
 ) -> str | None:
-    """The first sentence of `text` that matches the rubric list `name` (and not `unless`)."""
+    """The first sentence of `text` that matches the rubric list `name` (and none of `unless`)."""
     if not has(RULE, name, normalized):
         return None
     for block in blocks(straighten(text), mask=False):
         for sentence in sentences(block.text):
             lowered = normalize(sentence)
-            if has(RULE, name, lowered) and not (unless and has(RULE, unless, lowered)):
+            if has(RULE, name, lowered) and not any(has(RULE, u, lowered) for u in unless):
                 return sentence
     return None
 
@@ -54,21 +60,29 @@ def _asked_for_answer(view: TranscriptView, c: int | None) -> bool:
 def check_in_role(view: TranscriptView) -> RuleResult:
     hits: list[Hit] = []
     given: float | None = None  # the last score the interviewer gave
+    tutoring = False  # the interviewer has agreed to a role other than its own
     breaks = any_of(RULE, _BREAK_LISTS)
     statement = statement_turn(view)
     for i in view.interviewer:
         text, lowered = view.text(i), view.normalized(i)
         score = view.scores.get(i)
-        if score is None and i != statement and not breaks.search(lowered):
+        if score is None and i != statement and not tutoring and not breaks.search(lowered):
             continue  # nothing in the turn could break the role
         c = view.previous_candidate(i)
         found = _sentence_with(text, lowered, "persona_breaks") or _sentence_with(
-            text, lowered, "instruction_reveals", unless="refusals"
+            text, lowered, "instruction_reveals", unless=("refusals",)
         )
+        if found is None:
+            found = _sentence_with(
+                text, lowered, "role_switches", unless=("refusals", "role_keeps")
+            )
+            tutoring = tutoring or found is not None
+        if found is None and tutoring:
+            found = _sentence_with(text, lowered, "tutoring_offers")
         if found is None and i == statement:
             found = statement_design(view)
         if found is None and i != view.feedback and may_give_design(lowered):
-            asked = _asked_for_answer(view, c)
+            asked = tutoring or _asked_for_answer(view, c)
             found = design_given(text, answer_requested=asked, normalized=lowered)
         if found is None and score is not None and _pressed_for_score(view, c):
             raised = given is not None and score > given
