@@ -67,3 +67,24 @@ def test_rubric_id_must_match_file(tmp_path: Path) -> None:
 )
 def test_phrase_matching(phrases: list[str], text: str, expected: bool) -> None:
     assert (phrase_regex(phrases).search(text) is not None) is expected
+
+
+@pytest.mark.parametrize(
+    ("phrases", "text", "found"),
+    [
+        # The longest entry wins among those that start alike, whatever the list's order.
+        (
+            ["cache", "cache key", "cdn", "cache key space"],
+            "the cache key space grows",
+            ["cache key space"],
+        ),
+        (["lease*", "leader", "lead"], "the leader renews leases", ["leader", "leases"]),
+        # Entries that start with a character regexes treat specially keep their meaning.
+        (["#", "10/10", "n/a", "-"], "score: 10/10 or n/a", ["10/10", "n/a"]),
+        (["what i", "what i've", "what"], "beyond what i've said", ["what i've"]),
+    ],
+)
+def test_phrase_matching_prefers_the_longest_entry(
+    phrases: list[str], text: str, found: list[str]
+) -> None:
+    assert phrase_regex(phrases).findall(text) == found
