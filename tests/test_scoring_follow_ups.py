@@ -9,105 +9,105 @@ import pytest
 
 from tests.test_scoring_support import cand, interview, intv, verdict
 
+
+def _followed_up(rule: str, kind: str, annotated: tuple[str, str], reply: str) -> bool:
+    """Whether `rule` passes when a candidate turn (text, topic) annotated `kind` gets `reply`;
+    it must otherwise fail at that reply (turn 5)."""
+    said, topic = annotated
+    found = verdict(interview(cand(said, f"{kind}:{topic}"), intv(reply)), rule)
+    assert found in (("pass", []), ("fail", [5]))
+    return found[0] == "pass"
+
+
 # --- pushback: cost, load, and "why X rather than Y" ----------------------------------------
 
 MYSQL = ("We'll keep the links in MySQL.", "mysql")
 POLLING = ("Workers poll the jobs table every 500 ms for new work.", "polling")
 LOCAL_SYNC = ("Every node keeps its own counter and syncing happens every ten seconds.", "gossip")
-ONE_PRIMARY = ("All uploads go straight to a single Postgres primary.", "single primary")
+ONE_PRIMARY = ("All uploads are written to one MySQL primary.", "single primary")
 PUSH = ("We'll copy every new post into each follower's home feed as it's written.", "push")
 LOCK = ("Each document's edits are serialized through one lock held in Redis.", "global lock")
 
 
 @pytest.mark.parametrize(
-    ("decision", "reply"),
+    ("decision", "reply", "challenged"),
     [
         # "Why" with a named alternative, whatever it names.
-        (MYSQL, "Why go relational rather than document-oriented?"),
-        (POLLING, "Why a timer loop versus a push from the producer?"),
-        (ONE_PRIMARY, "How come one box instead of spreading uploads over several?"),
+        (MYSQL, "Why go relational rather than document-oriented?", True),
+        (POLLING, "Why a timer loop versus a push from the producer?", True),
+        (ONE_PRIMARY, "How come one box instead of spreading uploads over several?", True),
         # What the decision costs, in the words the candidate stated it in.
-        (LOCAL_SYNC, "What does syncing only every ten seconds cost a customer who bursts?"),
+        (LOCAL_SYNC, "What does syncing only every ten seconds cost a customer who bursts?", True),
         # What it does under load.
-        (ONE_PRIMARY, "What gives out first on that box when uploads triple at a launch?"),
-        (PUSH, "What does that do to the write path for an account with thirty million readers?"),
-        (LOCK, "Where does that design start to strain when two hundred people type at once?"),
+        (ONE_PRIMARY, "What gives out first on that box when uploads triple at a launch?", True),
+        (
+            PUSH,
+            "What does that do to the write path for an account with thirty million readers?",
+            True,
+        ),
+        (
+            LOCK,
+            "Where does that design start to strain when two hundred people type at once?",
+            True,
+        ),
+        # Near-misses. An alternative named without asking why: a change of subject.
+        (
+            MYSQL,
+            "Rather than go deeper there, let's switch to the API: which endpoints exist?",
+            False,
+        ),
+        # A cost question about something the candidate did not decide.
+        (MYSQL, "What does the CDN bill come to per month?", False),
+        # "Why" without an alternative, about something else.
+        (MYSQL, "Why do users need custom aliases at all?", False),
+        # A load question about something else.
+        (POLLING, "What gives out first when the email provider slows down?", False),
     ],
 )
 def test_cost_load_and_alternative_questions_challenge(
-    decision: tuple[str, str], reply: str
+    decision: tuple[str, str], reply: str, challenged: bool
 ) -> None:
-    said, topic = decision
-    t = interview(cand(said, f"decision:{topic}"), intv(reply))
-    assert verdict(t, "pushback") == ("pass", [])
-
-
-@pytest.mark.parametrize(
-    ("decision", "reply"),
-    [
-        # An alternative named without asking why: a change of subject.
-        (MYSQL, "Rather than go deeper there, let's switch to the API: which endpoints exist?"),
-        # A cost question about something the candidate did not decide.
-        (MYSQL, "What does the CDN bill come to per month?"),
-        # "Why" without an alternative, about something else.
-        (MYSQL, "Why do users need custom aliases at all?"),
-        # A load question about something else.
-        (POLLING, "What gives out first when the email provider slows down?"),
-    ],
-)
-def test_questions_about_something_else_do_not_challenge(
-    decision: tuple[str, str], reply: str
-) -> None:
-    said, topic = decision
-    t = interview(cand(said, f"decision:{topic}"), intv(reply))
-    assert verdict(t, "pushback") == ("fail", [5])
+    assert _followed_up("pushback", "decision", decision, reply) is challenged
 
 
 # --- drill_down: a specific question on what was glossed, without the topic's name ----------
 
-CHAT_LB = ("Then I'd put the chat servers behind a load balancer.", "load balancer")
+CHAT_LB = ("A load balancer spreads chat traffic across the chat servers.", "load balancer")
 SEARCH = ("For search we'd just index the posts in Elasticsearch.", "search")
 PUSH_PROVIDER = ("Notifications just go out through a third-party push provider.", "notifications")
 SESSIONS_LB = ("Sessions live on the app servers, with a load balancer in front.", "load-balancer")
 
 
 @pytest.mark.parametrize(
-    ("gloss", "reply"),
+    ("gloss", "reply", "drilled"),
     [
         # The gloss sentence's own words, in a specific question.
-        (CHAT_LB, "How does a reconnecting client find the chat server that holds its thread?"),
-        (SEARCH, "What happens to the Elasticsearch index when a post is edited later?"),
-        (PUSH_PROVIDER, "What does the app do when the push provider rejects a device token?"),
+        (
+            CHAT_LB,
+            "How does a reconnecting client find the chat server that holds its thread?",
+            True,
+        ),
+        (SEARCH, "What happens to the Elasticsearch index when a post is edited later?", True),
+        (
+            PUSH_PROVIDER,
+            "What does the app do when the push provider rejects a device token?",
+            True,
+        ),
         # One of the topic's aspects, without its name.
-        (SESSIONS_LB, "How do you make sure a user's requests keep landing on one machine?"),
-        (SESSIONS_LB, "How would traffic be spread when one app server is twice as big?"),
+        (SESSIONS_LB, "How do you make sure a user's requests keep landing on one machine?", True),
+        (SESSIONS_LB, "How would traffic be spread when one app server is twice as big?", True),
+        # Near-misses. The gloss's words in a generic ask:
+        (CHAT_LB, "Okay, what would you add next to the chat servers?", False),
+        # one shared word, another subject:
+        (SEARCH, "How do users create posts from the mobile app?", False),
+        (PUSH_PROVIDER, "Which provider handles payments?", False),
+        (SESSIONS_LB, "What do the app servers log?", False),
     ],
 )
 def test_specific_question_on_the_gloss_drills_without_naming_it(
-    gloss: tuple[str, str], reply: str
+    gloss: tuple[str, str], reply: str, drilled: bool
 ) -> None:
-    said, topic = gloss
-    t = interview(cand(said, f"gloss:{topic}"), intv(reply))
-    assert verdict(t, "drill_down") == ("pass", [])
-
-
-@pytest.mark.parametrize(
-    ("gloss", "reply"),
-    [
-        # The gloss's words in a generic ask.
-        (CHAT_LB, "Okay, what would you add next to the chat servers?"),
-        # One shared word, another subject.
-        (SEARCH, "How do users create posts from the mobile app?"),
-        (PUSH_PROVIDER, "Which provider handles payments?"),
-        (SESSIONS_LB, "What do the app servers log?"),
-    ],
-)
-def test_generic_or_other_subject_questions_do_not_drill(
-    gloss: tuple[str, str], reply: str
-) -> None:
-    said, topic = gloss
-    t = interview(cand(said, f"gloss:{topic}"), intv(reply))
-    assert verdict(t, "drill_down") == ("fail", [5])
+    assert _followed_up("drill_down", "gloss", gloss, reply) is drilled
 
 
 # --- no_direct_correction: a case told to probe versus the fact stated before a question ----

@@ -73,7 +73,7 @@ def _patterns() -> _Patterns:
         opens_yes_no=re.compile(rf"^{lead}(?:{aux})\s+(?:{subject})(?!\w)"),
         # A question of its own puts the auxiliary before its subject ("where does it go",
         # "what's the limit") or asks about something new ("what about..."); an embedded
-        # clause keeps the subject first ("where their cursors are", "who is viewing").
+        # clause keeps the subject first ("which agents are idle", "who is typing").
         inverted=re.compile(
             rf"^(?:(?:{wh})(?:\s+[\w'-]+){{0,3}}?(?:\s+(?:{aux})|'s|'re)\s+(?:{subject})(?!\w)"
             rf"|(?:{openers})(?!\w)|(?:{aux})(?!\w))"
@@ -100,8 +100,8 @@ def _split_joined(sentence: str, normalized: str) -> list[str]:
 
 def _coordinated(normalized: str, joint: re.Match[str]) -> bool:
     """The clause after "and" is a second object of the question before it, not a question of
-    its own: that question already has a wh-clause as its object ("how would you show who is
-    viewing the page and where their cursors are?") and the clause after "and" is another one,
+    its own: that question already has a wh-clause as its object ("how would you show which
+    tickets are open and which agents are idle?") and the clause after "and" is another one,
     not inverted as a question is ("..., and where does it go?")."""
     patterns = _patterns()
     if joint[0].strip(" ,") != "and":

@@ -208,7 +208,8 @@ def drills(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> bool:
     """An ask in turn i goes into a specific of what candidate turn c glossed: one of the
     topic's aspects, or, in a question that is not generic, the topic itself or the things the
     gloss spoke of without naming the topic ("How does a reconnecting client find the server
-    that holds its chat?" after "I'd put the chat servers behind a load balancer")."""
+    that holds its thread?" after "a load balancer spreads chat traffic across the chat
+    servers")."""
     whole = view.normalized(i)
     gloss: set[str] | None = None
     for ask in view.asks(i):
@@ -268,7 +269,7 @@ def _says_wrong(text: str) -> bool:
 def correction(view: TranscriptView, c: int, i: int) -> str | None:
     """The statement of turn i that says the claim of turn c is wrong or states the fact: a
     verdict on it, the fact of the annotation's note, a denial of or a conclusion about what
-    the claim speaks of ("the default level is ONE, so a read can miss the write"), or the
+    the claim speaks of ("the leader acks once its own log has it, so a follower can lag"), or the
     opposite of what a claim denies ("X can't push" answered by "X can push at any time").
     A case told for the candidate to work through, before a question, states nothing."""
     rule = "no_direct_correction"
@@ -304,8 +305,8 @@ def correction(view: TranscriptView, c: int, i: int) -> str | None:
 
 @lru_cache(maxsize=1)
 def _concludes() -> re.Pattern[str]:
-    """A conclusion drawn inside a statement ("..., so a read can miss the write"), not a "So"
-    that opens it."""
+    """A conclusion drawn inside a statement ("..., so a follower can serve a stale read"), not
+    a "So" that opens it."""
     return re.compile(
         rf"(?<=[\w)%])[,;]?\s+(?:{words('no_direct_correction', 'conclusion_markers')})(?!\w)"
     )
@@ -318,7 +319,7 @@ def _case_opener() -> re.Pattern[str]:
 
 def _sets_up_a_case(text: str, after_lead: bool) -> bool:
     """The statement tells a case for the candidate to work through ("A worker takes a job,
-    sends the email, then crashes before it commits"), asserting nothing about the claim: it
+    charges the card, then the process is killed"), asserting nothing about the claim: it
     opens like a story (or follows a bare "Let's test that."), sequences events, and neither
     negates nor concludes anything."""
     rule = "no_direct_correction"
