@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness.backends.base import Usage
+from harness.backends.base import ModelResponse, Usage
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 
@@ -53,3 +54,18 @@ def estimate_cost(model: str, usage: Usage) -> float:
         + usage.cache_read_input_tokens * per_input * table.cache_read
         + usage.output_tokens * price.output / 1e6
     )
+
+
+def call_record(response: ModelResponse) -> dict[str, Any]:
+    """What a transcript's or regrade's `meta` keeps of one model call, cost estimate included."""
+    cost = response.cost_usd or estimate_cost(response.model, response.usage)
+    return {
+        "backend": response.backend,
+        "model": response.model,
+        "usage": response.usage.model_dump(),
+        "latency_s": round(response.latency_s, 4),
+        "stop_reason": response.stop_reason,
+        "cost_usd": round(cost, 6),
+        "cached": response.cached,
+        "synthetic": response.synthetic,
+    }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.backends.base import Backend, ChatMessage, ModelRequest, ModelResponse, Usage
-from harness.backends.pricing import estimate_cost
+from harness.backends.pricing import call_record
 from harness.backends.synthetic.lexicon import PROBLEM_LABELS
 from harness.config.personas import Persona
 from harness.config.prompts import PromptVersion
@@ -89,23 +89,10 @@ class _Interview:
     silent: bool = False  # the interviewer returned no text (a refusal, say): nothing to answer
 
     def record(self, response: ModelResponse, role: str) -> None:
-        cost = response.cost_usd or estimate_cost(response.model, response.usage)
+        call = {"turn": len(self.turns), "role": role, **call_record(response)}
         self.usage = self.usage + response.usage
-        self.cost_usd += cost
-        self.calls.append(
-            {
-                "turn": len(self.turns),
-                "role": role,
-                "backend": response.backend,
-                "model": response.model,
-                "usage": response.usage.model_dump(),
-                "latency_s": round(response.latency_s, 4),
-                "stop_reason": response.stop_reason,
-                "cost_usd": round(cost, 6),
-                "cached": response.cached,
-                "synthetic": response.synthetic,
-            }
-        )
+        self.cost_usd += call["cost_usd"]
+        self.calls.append(call)
 
     def say(self, text: str, annotations: list[Annotation], duration_s: float) -> None:
         self.turns.append(

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from harness.backends.base import Backend, ModelRequest
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
-from harness.backends.pricing import estimate_cost
+from harness.backends.pricing import call_record
 from harness.backends.registry import close_backend, make_backend
 from harness.config.prompts import PromptVersion, load_prompt
 from harness.config.suites import RoleSettings
@@ -161,18 +161,10 @@ async def regrade_run_async(
         )
         async with limit:
             response = await interviewer.complete(request)
-        call_cost = response.cost_usd or estimate_cost(response.model, response.usage)
         meta: dict[str, Any] = {
-            "backend": response.backend,
-            "model": response.model,
             "sample_index": request.sample_index,
             "cut_at_turn": len(job.cut) - 1,
-            "usage": response.usage.model_dump(),
-            "latency_s": round(response.latency_s, 4),
-            "stop_reason": response.stop_reason,
-            "cost_usd": round(call_cost, 6),
-            "cached": response.cached,
-            "synthetic": response.synthetic,
+            **call_record(response),
         }
         record = RegradeRecord(
             interview_id=t.interview_id,
@@ -184,7 +176,7 @@ async def regrade_run_async(
             meta=meta,
         )
         append_jsonl(path, record.to_json())
-        cost += call_cost
+        cost += meta["cost_usd"]
         without_score += record.final_score is None
         sink.advance(f"{t.interview_id} regrade {job.regrade_index}", _score_note(record))
 
