@@ -18,9 +18,9 @@ from harness.report.markdown import render_markdown
 from harness.stats.compare import compare_runs
 from harness.stats.consistency import consistency_report
 from harness.stats.gate import evaluate_gates, load_gate_config
-from harness.store.manifest import Manifest, PromptRecord, RoleRecord
 from harness.store.rundata import RunData, load_run
 from harness.store.runs import SCORES, TRANSCRIPTS, write_manifest
+from tests.factories import hand_manifest
 
 HOSTILE = {
     "script": "<script>alert(1)</script>",
@@ -102,25 +102,9 @@ def write_run(
     run_dir = root / run_id
     run_dir.mkdir(parents=True)
     prompts = list(dict.fromkeys(t.prompt_version for t in transcripts))
-    role = RoleRecord(backend="synthetic", model="synthetic-x", max_tokens=100, synthetic=synthetic)
     write_manifest(
         run_dir,
-        Manifest(
-            run_id=run_id,
-            suite_name=suite_name,
-            suite_path="suites/hand.yaml",
-            suite={"seed": 1},
-            prompts=[PromptRecord(id=p, path=f"{p}.md", sha256="0" * 64) for p in prompts],
-            personas={p: "1" * 64 for p in personas_meta},
-            personas_meta=personas_meta,
-            interviewer=role,
-            candidate=role,
-            harness_version="0.1.0",
-            git_commit=None,
-            synthetic=synthetic,
-            status="complete",
-            started_at="2026-01-01T00:00:00+00:00",
-        ),
+        hand_manifest(run_id, prompts, personas_meta, synthetic=synthetic, suite_name=suite_name),
     )
     (run_dir / TRANSCRIPTS).write_text("".join(t.to_json() + "\n" for t in transcripts))
     (run_dir / SCORES).write_text("".join(s.to_json() + "\n" for s in scores))

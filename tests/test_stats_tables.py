@@ -12,8 +12,8 @@ import pytest
 from harness.contracts import RULE_IDS, RuleResult, ScoreRecord, Transcript, Turn
 from harness.errors import InputError
 from harness.stats.tables import interview_table, rule_table
-from harness.store.manifest import Manifest, PromptRecord, RoleRecord
 from harness.store.rundata import RegradeRecord, RunData
+from tests.factories import hand_manifest
 
 PERSONAS: dict[str, dict[str, Any]] = {
     "junior-a": {"level": "junior", "expected_band": [2, 4]},
@@ -59,26 +59,11 @@ def make_run(
 ) -> RunData:
     """A RunData built from rows; regrades are (prompt, interview_id, index, score)."""
     prompts = sorted({r.prompt for r in rows})
-    role = RoleRecord(backend="synthetic", model="s", max_tokens=100, synthetic=True)
-    manifest = Manifest(
-        run_id=run_id,
-        suite_name="t",
-        suite_path="t.yaml",
-        suite={"seed": 0},
-        prompts=[
-            PromptRecord(id=p, path=f"{p}.md", sha256=(prompt_sha or {}).get(p, f"sha-{p}"))
-            for p in prompts
-        ],
-        personas={p: f"sha-{p}" for p in PERSONAS},
-        personas_meta={
-            p: {**m, "problem": "url-shortener", "mode": "scripted"} for p, m in PERSONAS.items()
-        },
-        interviewer=role,
-        candidate=role,
-        harness_version="0.1.0",
-        git_commit=None,
-        synthetic=True,
-        started_at="2026-01-01T00:00:00+00:00",
+    manifest = hand_manifest(
+        run_id,
+        prompts,
+        {p: {**m, "problem": "url-shortener", "mode": "scripted"} for p, m in PERSONAS.items()},
+        prompt_sha=prompt_sha,
         fingerprint=fp or fingerprint(),
     )
     transcripts, scores = [], []
