@@ -13,10 +13,12 @@ from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
 from harness.simulate.runner import run_suite
-from harness.store.index import RunIndex
+from harness.store.index import INDEX_FILE, RunIndex
+from harness.store.lock import live_status
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
+RESUMABLE = frozenset({"interrupted", "partial", "budget", "failed"})
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
 
 
@@ -58,7 +60,10 @@ def run(
 @runs_app.command("list")
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
-    """Runs recorded in the store, newest first."""
+    """Runs recorded in the store, newest first; a run whose writer is gone is `interrupted`."""
+    if not (runs_dir / INDEX_FILE).is_file():  # listing never creates the folder
+        typer.echo(f"no runs in {runs_dir}")
+        return
     index = RunIndex(runs_dir)
     rows = index.list()
     index.close()
@@ -66,12 +71,18 @@ def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
         typer.echo(f"no runs in {runs_dir}")
         return
     typer.echo(f"{'run id':<40} {'status':<11} {'prompts':<16} {'n':>5} {'cost $':>8}  backend")
+    interrupted = []
     for r in rows:
         kind = "synthetic" if r.synthetic else "model"
+        status = live_status(r.status, Path(r.path))
+        if status == "interrupted":
+            interrupted.append(r.run_id)
         typer.echo(
-            f"{r.run_id:<40} {r.status:<11} {r.prompts:<16} {r.interviews:>5} "
+            f"{r.run_id:<40} {status:<11} {r.prompts:<16} {r.interviews:>5} "
             f"{r.cost_usd:>8.4f}  {kind}"
         )
+    for run_id in interrupted:
+        typer.echo(f"resume {run_id}: sdi run SUITE --resume {run_id} --runs-dir {runs_dir}")
 
 
 @runs_app.command("show")
@@ -86,7 +97,13 @@ def show_run(
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = read_manifest(run_dir)
     transcripts = load_transcripts(run_dir / TRANSCRIPTS)
-    typer.echo(f"run:        {manifest.run_id}  [{manifest.status}]")
+    status = live_status(manifest.status, run_dir)
+    typer.echo(f"run:        {manifest.run_id}  [{status}]")
+    if status in RESUMABLE:
+        typer.echo(
+            f"resume:     sdi run {manifest.suite_path} --resume {manifest.run_id} "
+            f"--runs-dir {run_dir.parent}"
+        )
     typer.echo(f"folder:     {run_dir}")
     typer.echo(f"suite:      {manifest.suite_name} ({manifest.suite_path})")
     for p in manifest.prompts:
@@ -100,7 +117,8 @@ def show_run(
     typer.echo(f"started:    {manifest.started_at}  ended: {manifest.ended_at}")
     typer.echo(f"harness:    {manifest.harness_version}  git: {manifest.git_commit or '-'}")
     typer.echo(
-        f"interviews: {manifest.interviews_done}/{manifest.interviews_planned}  model calls: "
+        f"interviews: {len({t.interview_id for t in transcripts})}/{manifest.interviews_planned}"
+        f"  model calls: "
         f"{manifest.model_calls}  cache hits: {manifest.cache_hits}  "
         f"cost estimate: ${manifest.cost_usd:.4f}"
     )

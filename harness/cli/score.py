@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -135,6 +136,19 @@ def score(
     quiet: Quiet = False,
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
+    with ExitStack() as writer:
+        _score_target(target, output, judge, judge_model, runs_dir, quiet, writer)
+
+
+def _score_target(
+    target: str,
+    output: OutputFormat,
+    judge: JudgeKind,
+    judge_model: str | None,
+    runs_dir: Path,
+    quiet: bool,
+    writer: ExitStack,
+) -> None:
     judge_obj = _make_judge(judge, judge_model, runs_dir)
     path = Path(target)
     bad: list[BadLine] = []
@@ -158,6 +172,10 @@ def score(
             raise InputError(
                 target, None, f"no such transcript file, and no run by that id in {runs_dir}"
             ) from None
+        from harness.store.lock import run_writer
+
+        # Held until the scores are saved: a second writer is refused before any judge call.
+        writer.enter_context(run_writer(run_dir, "score"))
         transcripts = load_run(run_dir).transcripts
     for interview_id, n in Counter(t.interview_id for t in transcripts).items():
         if n > 1:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from harness.contracts import ScoreRecord
 from harness.scoring import SCORER_VERSION
 from harness.scoring.score import score_transcripts
+from harness.store.lock import is_held, run_writer
 from harness.store.rundata import RunData, load_run
 from harness.store.runs import DEFAULT_RUNS_DIR, SCORES, write_json_atomic
 
@@ -32,8 +33,9 @@ def score_run(
 ) -> list[ScoreRecord]:
     """Score every transcript of a run (in its order) and save the scores with it, atomically.
     Runs its own event loop: call it from synchronous code."""
-    records = asyncio.run(score_transcripts(run.transcripts, judge=judge, progress=progress))
-    save_scores(run.run_dir, records)
+    with run_writer(run.run_dir, "save scores to"):
+        records = asyncio.run(score_transcripts(run.transcripts, judge=judge, progress=progress))
+        save_scores(run.run_dir, records)
     return records
 
 
@@ -48,9 +50,13 @@ def scores_current(run: RunData) -> bool:
 
 
 def scored_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> RunData:
-    """A run with its scores: the stored ones when current, else scored now and saved."""
+    """A run with its scores: the stored ones when current, else scored now and saved (kept in
+    memory only while another process is writing to the run)."""
     run = load_run(ref, runs_dir)
     if scores_current(run):
         return run
-    records = score_run(run)
+    if is_held(run.run_dir):
+        records = asyncio.run(score_transcripts(run.transcripts))
+    else:
+        records = score_run(run)
     return run.model_copy(update={"scores": records})

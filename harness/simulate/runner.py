@@ -8,8 +8,12 @@ makes a re-run of an unchanged suite free.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import signal
 import subprocess
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,13 +31,16 @@ from harness.simulate.candidates import CandidatePlayer, ModelCandidate, Scripte
 from harness.simulate.interview import InterviewPlan, run_interview
 from harness.simulate.progress import ProgressSink, default_progress
 from harness.store.index import RunIndex
+from harness.store.lock import run_writer
 from harness.store.manifest import Manifest, PromptRecord, RoleRecord
 from harness.store.runs import (
     TRANSCRIPTS,
     append_jsonl,
+    ensure_runs_dir,
     find_run_dir,
     read_complete_lines,
     read_manifest,
+    safe_name,
     write_json_atomic,
     write_manifest,
 )
@@ -177,19 +184,55 @@ async def run_suite_async(
     interviewer_backend: Backend | None = None,
     candidate_backend: Backend | None = None,
 ) -> Path:
-    """Run (or resume) a suite; returns the run folder. Backends may be injected for tests."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    """Run (or resume) a suite; returns the run folder. Backends may be injected for tests.
+
+    The run folder is locked for the whole run (one writer per run); SIGTERM stops the run
+    the way Ctrl-C does, so the manifest says `interrupted` either way."""
     plans = plan_interviews(loaded)
     if resume:
         run_dir = find_run_dir(resume, runs_dir)
-        manifest = read_manifest(run_dir)
-        _check_resumable(loaded, manifest)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        run_id = f"{stamp}-{loaded.suite.name}-{secrets.token_hex(2)}"
-        run_dir = runs_dir / run_id
-        run_dir.mkdir(parents=True)
+        with run_writer(run_dir, "resume"):
+            manifest = read_manifest(run_dir)
+            _check_resumable(loaded, manifest)
+            return await _run_locked(
+                loaded,
+                runs_dir,
+                run_dir,
+                manifest,
+                plans,
+                progress,
+                interviewer_backend,
+                candidate_backend,
+            )
+    ensure_runs_dir(runs_dir)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_id = f"{stamp}-{safe_name(loaded.suite.name)}-{secrets.token_hex(2)}"
+    run_dir = runs_dir / run_id
+    run_dir.mkdir(parents=True)
+    with run_writer(run_dir, "run"):
         manifest = new_manifest(loaded, run_id, len(plans))
+        return await _run_locked(
+            loaded,
+            runs_dir,
+            run_dir,
+            manifest,
+            plans,
+            progress,
+            interviewer_backend,
+            candidate_backend,
+        )
+
+
+async def _run_locked(
+    loaded: LoadedSuite,
+    runs_dir: Path,
+    run_dir: Path,
+    manifest: Manifest,
+    plans: list[InterviewPlan],
+    progress: ProgressSink | None,
+    interviewer_backend: Backend | None,
+    candidate_backend: Backend | None,
+) -> Path:
     done = _finished(run_dir)
     manifest.status = "running"
     write_manifest(run_dir, manifest)
@@ -213,6 +256,7 @@ async def run_suite_async(
     limit = asyncio.Semaphore(suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
     previous_calls, previous_hits = manifest.model_calls, manifest.cache_hits
+    terminated = _on_sigterm_cancel(asyncio.current_task())
     try:
         interviewer = backend_for(suite.interviewer, interviewer_backend)
         candidate_model = (
@@ -242,10 +286,16 @@ async def run_suite_async(
     except ExceptionGroup as errors:
         manifest.status = "failed"
         raise errors.exceptions[0] from None
+    except asyncio.CancelledError:
+        manifest.status = "interrupted"
+        if terminated():
+            raise KeyboardInterrupt("terminated") from None
+        raise
     except BaseException:
         manifest.status = "interrupted"
         raise
     finally:
+        _restore_sigterm()
         sink.stop()
         for backend in owned:
             await close_backend(backend)
@@ -259,6 +309,29 @@ async def run_suite_async(
         index.close()
         cache.close()
     return run_dir
+
+
+def _on_sigterm_cancel(task: asyncio.Task[Any] | None) -> Callable[[], bool]:
+    """SIGTERM cancels the run like Ctrl-C; returns a probe saying whether it fired."""
+    fired: list[bool] = []
+    if task is None or threading.current_thread() is not threading.main_thread():
+        return lambda: False
+
+    def handle() -> None:
+        fired.append(True)
+        task.cancel()
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, handle)
+    except (NotImplementedError, RuntimeError):
+        return lambda: False
+    return lambda: bool(fired)
+
+
+def _restore_sigterm() -> None:
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.backends.base import Usage
 
 MANIFEST_SCHEMA = "sdi.manifest/1"
-RunStatus = Literal["running", "complete", "interrupted", "failed"]
+RunStatus = Literal["running", "complete", "partial", "budget", "interrupted", "failed"]
 
 
 class PromptRecord(BaseModel):

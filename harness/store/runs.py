@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from harness.errors import InputError
@@ -13,6 +14,24 @@ MANIFEST = "manifest.json"
 TRANSCRIPTS = "transcripts.jsonl"
 SCORES = "scores.jsonl"
 DEFAULT_RUNS_DIR = Path("runs")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_name(name: str) -> str:
+    """A suite name as one folder-name part: no separators or dots, so it stays in its folder."""
+    return _UNSAFE.sub("-", name).strip("-")[:60] or "suite"
+
+
+def ensure_runs_dir(runs_dir: Path) -> None:
+    """Create the runs folder if needed; a file in its place or no write access is bad input."""
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise InputError(runs_dir, "--runs-dir", "is a file, not a folder")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(runs_dir, "--runs-dir", f"cannot create it ({err.strerror})") from None
+    if not os.access(runs_dir, os.W_OK | os.X_OK):
+        raise InputError(runs_dir, "--runs-dir", "is not writable")
 
 
 def find_run_dir(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
