@@ -8,13 +8,21 @@ a small model of prompt caching that honours the request's `cache_control` break
 cache tokens appear only when the client asks for caching.
 
 `running_loopback(monkeypatch)` starts one and points the SDK at it with a fake key.
+
+Fault injection (`Faults`): a share of requests is answered with a fault drawn from 429 with
+`retry-after`, 529, 500, a dropped connection, a truncated body, a junk 200 and a hang, and a
+share of distinct request bodies is answered 400 every time (a bad request stays bad). The
+server prices every message it sends in full (`billed_usd`), so a client's own accounting can
+be checked against what it was billed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +48,70 @@ class Reply:
     thinking: str | None = None
     stop_reason: str = "end_turn"
     usage: dict[str, int] | None = None
+    fault: str | None = None  # "drop", "truncate" or "hang": how the connection misbehaves
+    delay_s: float = 0.0
+
+
+def drop() -> Reply:
+    """The connection closes before any response."""
+    return Reply(fault="drop")
+
+
+def truncated() -> Reply:
+    """Headers promise a full body; half of it arrives, then the connection closes."""
+    return Reply(fault="truncate")
+
+
+def hang(seconds: float) -> Reply:
+    """Nothing for `seconds`, then the connection closes."""
+    return Reply(fault="hang", delay_s=seconds)
+
+
+FAULT_KINDS = ("429", "529", "500", "drop", "truncate", "junk", "hang")
+
+
+@dataclass
+class Faults:
+    """Random faults: `rate` of requests get one of `kinds`; `bad_request_rate` of distinct
+    request bodies get a 400 every time they are sent. Seeded, so a benchmark repeats."""
+
+    rate: float = 0.0
+    bad_request_rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    retry_after: str = "1"
+    hang_s: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self.injected: dict[str, int] = {}
+
+    def pick(self, raw: bytes) -> Reply | None:
+        digest = int(hashlib.sha256(raw + str(self.seed).encode()).hexdigest()[:8], 16)
+        if digest / 0xFFFFFFFF < self.bad_request_rate:
+            return self._count("400", error(400, "invalid_request_error", "injected bad request"))
+        with self._lock:
+            if self._rng.random() >= self.rate:
+                return None
+            kind = self._rng.choice(self.kinds)
+        return self._count(kind, self._reply(kind))
+
+    def _count(self, kind: str, reply: Reply) -> Reply:
+        with self._lock:
+            self.injected[kind] = self.injected.get(kind, 0) + 1
+        return reply
+
+    def _reply(self, kind: str) -> Reply:
+        return {
+            "429": lambda: error(429, "rate_limit_error", "injected", retry_after=self.retry_after),
+            "529": lambda: error(529, "overloaded_error", "injected"),
+            "500": lambda: error(500, "api_error", "injected"),
+            "drop": drop,
+            "truncate": truncated,
+            "junk": junk,
+            "hang": lambda: hang(self.hang_s),
+        }[kind]()
 
 
 def message(
@@ -182,16 +254,35 @@ def interviewer_reply(body: Body) -> Reply:
     return message(QUESTIONS[(asked - 1) % len(QUESTIONS)])
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a cancelled or killed run) is not a server error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LoopbackServer:
     """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `responder`."""
 
-    def __init__(self, responder: Callable[[Body], Reply] = interviewer_reply) -> None:
+    def __init__(
+        self,
+        responder: Callable[[Body], Reply] = interviewer_reply,
+        *,
+        faults: Faults | None = None,
+        latency_s: float = 0.0,
+    ) -> None:
         self.responder = responder
+        self.faults = faults
+        self.latency_s = latency_s
+        self.billed_usd = 0.0
+        self.billed_calls = 0
         self.queue: deque[Reply] = deque()
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCacheModel()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -223,14 +314,26 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+    def bill(self, payload: Body) -> None:
+        """Price a message sent in full, as the API would bill it."""
+        from harness.backends.base import Usage
+        from harness.backends.pricing import estimate_cost
+
+        cost = estimate_cost(str(payload.get("model")), Usage.model_validate(payload["usage"]))
+        with self._lock:
+            self.billed_usd += cost
+            self.billed_calls += 1
+
+    def _answer(self, recorded: RecordedRequest) -> tuple[Reply, int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append(recorded)
             reply = self.queue.popleft() if self.queue else None
         body = recorded.body or {}
         if recorded.path != "/v1/messages" or recorded.method != "POST":
             reply = error(404, "not_found_error", f"no route {recorded.method} {recorded.path}")
-        elif reply is None:
+        elif reply is None and self.faults is not None:
+            reply = self.faults.pick(recorded.raw)
+        if reply is None:
             reply = self.responder(body)
         headers = {
             "content-type": "application/json",
@@ -238,9 +341,9 @@ class LoopbackServer:
             **reply.headers,
         }
         if isinstance(reply.payload, bytes):
-            return reply.status, headers, reply.payload
+            return reply, reply.status, headers, reply.payload
         payload = reply.payload if reply.payload is not None else self._message(body, reply)
-        return reply.status, headers, json.dumps(payload).encode()
+        return reply, reply.status, headers, json.dumps(payload).encode()
 
     def _message(self, body: Body, reply: Reply) -> Body:
         text = reply.text or ""
@@ -279,13 +382,27 @@ class LoopbackServer:
                     body=parsed if isinstance(parsed, dict) else None,
                     raw=raw,
                 )
-                status, headers, payload = server._answer(recorded)
+                reply, status, headers, payload = server._answer(recorded)
+                if server.latency_s:
+                    time.sleep(server.latency_s)
+                if reply.fault in ("drop", "hang"):
+                    time.sleep(reply.delay_s)
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
+                if reply.fault == "truncate":
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(payload)
+                self.wfile.flush()
+                if status == 200 and reply.payload is None:
+                    server.bill(json.loads(payload))
 
             do_POST = _handle
             do_GET = _handle

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.backends.anthropic_backend import AnthropicBackend
-from harness.backends.base import BackendFatalError, ChatMessage, ModelRequest
+from harness.backends.base import BackendFatalError, CallFailedError, ChatMessage, ModelRequest
 from harness.cli.main import app
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
@@ -147,7 +147,6 @@ async def test_retries_exhausted_is_fatal(loopback: LoopbackServer) -> None:
     [
         (error(401, "authentication_error", "invalid x-api-key"), "401 authentication_error"),
         (error(403, "permission_error", "no access to model"), "403 permission_error"),
-        (error(400, "invalid_request_error", "temperature is not allowed"), "400"),
         (
             error(
                 429,
@@ -158,7 +157,6 @@ async def test_retries_exhausted_is_fatal(loopback: LoopbackServer) -> None:
             ),
             "spend limit",
         ),
-        (junk(), "not a readable Messages reply"),
     ],
 )
 async def test_unfixable_errors_are_fatal_without_a_retry_storm(
@@ -173,6 +171,40 @@ async def test_unfixable_errors_are_fatal_without_a_retry_storm(
     assert "\n" not in str(caught.value)
     assert FAKE_API_KEY not in str(caught.value)
     assert len(loopback.messages_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("replies", "needle", "attempts"),
+    [
+        ([error(400, "invalid_request_error", "temperature is not allowed")], "400", 1),
+        ([junk()] * 4, "not a readable reply", 4),
+        ([junk(b'{"type": "message", "content": [{"type": "te')] * 4, "not a readable", 4),
+    ],
+)
+async def test_a_call_that_fails_alone_is_not_fatal_to_the_backend(
+    loopback: LoopbackServer, replies: list[object], needle: str, attempts: int
+) -> None:
+    """A 400 is not retried; an unreadable 200 is retried like a 5xx; either fails one call."""
+    loopback.enqueue(*replies)  # type: ignore[arg-type]
+    backend = AnthropicBackend(max_retries=3)
+    with pytest.raises(CallFailedError) as caught:
+        await backend.complete(_request("Hi."))
+    assert needle in str(caught.value) and FAKE_API_KEY not in str(caught.value)
+    assert len(loopback.messages_requests()) == attempts
+    response = await backend.complete(_request("Hi."))  # the backend still works
+    await backend.aclose()
+    assert response.text
+
+
+async def test_an_unreadable_200_then_a_reply_succeeds(loopback: LoopbackServer) -> None:
+    loopback.enqueue(junk(), message("How many reads per second?"))
+    backend = AnthropicBackend(max_retries=2)
+    try:
+        response = await backend.complete(_request("Hi."))
+    finally:
+        await backend.aclose()
+    assert response.text == "How many reads per second?"
+    assert len(loopback.messages_requests()) == 2
 
 
 def test_construction_needs_the_key(monkeypatch: pytest.MonkeyPatch) -> None:

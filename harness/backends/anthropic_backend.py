@@ -2,8 +2,10 @@
 
 The system prompt and the growing conversation are both marked for caching, so each turn of
 an interview reads the earlier prefix from the cache instead of paying for it again. The SDK
-retries 429, 529 and 5xx itself; whatever it gives up on, or what retrying cannot fix, becomes
-one `BackendFatalError` line that never carries the key.
+retries 429, 529, 5xx and dropped connections itself, and a 200 whose body is not a readable
+reply is retried the same way. What it gives up on becomes one line that never carries the key:
+`CallFailedError` when only that call failed (the run fails that interview alone),
+`BackendFatalError` when no call can succeed (bad key, no permission, unknown model, spend cap).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from anthropic.types import (
 
 from harness.backends.base import (
     BackendFatalError,
+    CallFailedError,
     ChatMessage,
     ModelRequest,
     ModelResponse,
@@ -40,6 +43,12 @@ DEFAULT_MAX_RETRIES = 4
 SPEND_LIMIT_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_limit_reached"})
 WATCHED_STOP_REASONS = frozenset({"max_tokens", "refusal", "model_context_window_exceeded"})
 EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
+# Errors no other request would escape: they stop the run. Anything else fails one call.
+FATAL_ERRORS = (
+    anthropic.AuthenticationError,
+    anthropic.PermissionDeniedError,
+    anthropic.NotFoundError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +76,26 @@ async def _stop_on_spend_limit(
         code = (error.get("details") or {}).get("error_code") if isinstance(error, dict) else None
         if code in SPEND_LIMIT_CODES:
             raise BackendFatalError(f"anthropic: spend limit reached ({code}); not retrying")
+    if response.status_code == 200:
+        raw = response.http_response
+        await raw.aread()
+        if not _readable_message(raw.content):
+            # An HTML page from a proxy, a cut-off body: a failure like a 5xx, so retried.
+            raise anthropic.RetryableError("anthropic: the response was not a readable reply")
     return response
+
+
+def _readable_message(body: bytes) -> bool:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(parsed, dict)
+        and parsed.get("type") == "message"
+        and isinstance(parsed.get("content"), list)
+        and isinstance(parsed.get("usage"), dict)
+    )
 
 
 def _describe(err: anthropic.AnthropicError, key: str) -> str:
@@ -80,6 +108,8 @@ def _describe(err: anthropic.AnthropicError, key: str) -> str:
             line += " (gave up after the SDK's retries)"
         elif isinstance(err, anthropic.AuthenticationError):
             line += f" (check {API_KEY_ENV})"
+    elif isinstance(err, anthropic.RetryableError):
+        line = f"{err} (gave up after the SDK's retries)"
     elif isinstance(err, anthropic.APIConnectionError):
         line = f"anthropic: {type(err).__name__}: {err.message} (gave up after the SDK's retries)"
     else:
@@ -139,12 +169,14 @@ class AnthropicBackend:
                 # the conversation so far from the cache.
                 cache_control=EPHEMERAL,
             )
-        except anthropic.AnthropicError as err:
+        except FATAL_ERRORS as err:
             raise BackendFatalError(_describe(err, self._key)) from None
+        except anthropic.AnthropicError as err:
+            raise CallFailedError(_describe(err, self._key)) from None
         latency = time.perf_counter() - started
         # Parsing is lenient: a junk body comes back as a str, or as a Message without content.
         if not isinstance(message, Message) or not isinstance(message.content, list):
-            raise BackendFatalError("anthropic: the response was not a readable Messages reply")
+            raise CallFailedError("anthropic: the response was not a readable Messages reply")
         raw = message.usage
         usage = Usage(
             input_tokens=raw.input_tokens or 0,

@@ -75,3 +75,8 @@ class Backend(Protocol):
 
 class BackendFatalError(Exception):
     """A model error that retrying cannot fix (bad key, spend cap, bad request): stop the run."""
+
+
+class CallFailedError(BackendFatalError):
+    """One call failed for good (retries exhausted, a 400, an unreadable reply) while the
+    backend itself works: a runner fails that interview alone; other callers stop as before."""

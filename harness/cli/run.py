@@ -13,11 +13,13 @@ from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
 from harness.simulate.runner import run_suite
+from harness.store.failures import FAILURES, read_failures
 from harness.store.index import INDEX_FILE, RunIndex
 from harness.store.lock import live_status
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
+EXIT_UNFINISHED = 3  # partial (some interviews failed) or stopped by the run budget: resumable
 RESUMABLE = frozenset({"interrupted", "partial", "budget", "failed"})
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
 
@@ -54,7 +56,14 @@ def run(
         f"cache read: {manifest.usage.cache_read_input_tokens}  "
         f"cost estimate: ${manifest.cost_usd:.4f} (spent ${manifest.spent_usd:.4f})"
     )
+    if manifest.status == "partial":
+        typer.echo(
+            f"  failed: {manifest.interviews_failed} interview(s), reasons in "
+            f"{run_dir / FAILURES}; rerun them with --resume {manifest.run_id}"
+        )
     typer.echo(str(run_dir))
+    if manifest.status == "partial":
+        raise typer.Exit(EXIT_UNFINISHED)
 
 
 @runs_app.command("list")
@@ -98,6 +107,8 @@ def show_run(
     manifest = read_manifest(run_dir)
     transcripts = load_transcripts(run_dir / TRANSCRIPTS)
     status = live_status(manifest.status, run_dir)
+    done_ids = {t.interview_id for t in transcripts}
+    failures = [f for f in read_failures(run_dir).values() if f.interview_id not in done_ids]
     typer.echo(f"run:        {manifest.run_id}  [{status}]")
     if status in RESUMABLE:
         typer.echo(
@@ -117,11 +128,13 @@ def show_run(
     typer.echo(f"started:    {manifest.started_at}  ended: {manifest.ended_at}")
     typer.echo(f"harness:    {manifest.harness_version}  git: {manifest.git_commit or '-'}")
     typer.echo(
-        f"interviews: {len({t.interview_id for t in transcripts})}/{manifest.interviews_planned}"
-        f"  model calls: "
+        f"interviews: {len(done_ids)}/{manifest.interviews_planned}"
+        f"  failed: {len(failures)}  model calls: "
         f"{manifest.model_calls}  cache hits: {manifest.cache_hits}  "
         f"cost estimate: ${manifest.cost_usd:.4f}"
     )
+    for f in failures:
+        typer.echo(f"failed:     {f.interview_id}: {f.reason}")
     typer.echo("")
     typer.echo(f"{'prompt':<12} {'persona':<28} {'n':>3} {'turns':>6} {'scores'}")
     groups: dict[tuple[str, str], list[float | None]] = {}

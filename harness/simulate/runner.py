@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.backends.base import Backend, Usage
+from harness.backends.base import Backend, CallFailedError, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
@@ -30,6 +30,7 @@ from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
 from harness.simulate.interview import InterviewPlan, run_interview
 from harness.simulate.progress import ProgressSink, default_progress
+from harness.store.failures import record_failure
 from harness.store.index import RunIndex
 from harness.store.lock import run_writer
 from harness.store.manifest import Manifest, PromptRecord, RoleRecord
@@ -255,6 +256,7 @@ async def _run_locked(
     label = f"{suite.name}{' [synthetic]' if manifest.synthetic else ''}"
     limit = asyncio.Semaphore(suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
+    failed: list[str] = []
     previous_calls, previous_hits = manifest.model_calls, manifest.cache_hits
     terminated = _on_sigterm_cancel(asyncio.current_task())
     try:
@@ -273,7 +275,14 @@ async def _run_locked(
 
         async def one(plan: InterviewPlan) -> None:
             async with limit:
-                transcript = await run_interview(plan, interviewer, player(plan))
+                try:
+                    transcript = await run_interview(plan, interviewer, player(plan))
+                except CallFailedError as err:
+                    # This interview alone fails; its answered calls stay in the cache.
+                    record_failure(run_dir, plan.interview_id, str(err))
+                    failed.append(plan.interview_id)
+                    sink.advance(plan.interview_id, "failed")
+                    return
             append_jsonl(run_dir / TRANSCRIPTS, transcript.to_json())
             finished[plan.interview_id] = transcript
             sink.advance(plan.interview_id, str(transcript.meta["end_reason"]))
@@ -282,7 +291,7 @@ async def _run_locked(
         async with asyncio.TaskGroup() as group:
             for plan in todo:
                 group.create_task(one(plan))
-        manifest.status = "complete"
+        manifest.status = "partial" if failed else "complete"
     except ExceptionGroup as errors:
         manifest.status = "failed"
         raise errors.exceptions[0] from None
@@ -301,6 +310,7 @@ async def _run_locked(
             await close_backend(backend)
         ordered = [finished[p.interview_id] for p in plans if p.interview_id in finished]
         _totals(manifest, ordered)
+        manifest.interviews_failed = len(failed)
         manifest.model_calls = previous_calls + counter.model_calls
         manifest.cache_hits = previous_hits + counter.cache_hits
         manifest.ended_at = _now()

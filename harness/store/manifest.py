@@ -48,6 +48,9 @@ class Manifest(BaseModel):
     ended_at: str | None = None
     interviews_planned: int = 0
     interviews_done: int = 0
+    interviews_failed: int = Field(
+        default=0, description="failed in the last invocation (reasons in failures.jsonl)"
+    )
     model_calls: int = 0
     cache_hits: int = 0
     usage: Usage = Field(default_factory=Usage)
