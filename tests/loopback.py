@@ -278,6 +278,9 @@ class LoopbackServer:
         self.latency_s = latency_s
         self.billed_usd = 0.0
         self.billed_calls = 0
+        self.hold_after: int | None = None  # answer this many requests, hold the rest
+        self.released = threading.Event()
+        self._admitted = 0
         self.queue: deque[Reply] = deque()
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCacheModel()
@@ -313,6 +316,14 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def admit(self) -> bool:
+        """Whether a request goes ahead now (False: hold it until `released`)."""
+        with self._lock:
+            if self.hold_after is not None and self._admitted >= self.hold_after:
+                return False
+            self._admitted += 1
+            return True
 
     def bill(self, payload: Body) -> None:
         """Price a message sent in full, as the API would bill it."""
@@ -382,6 +393,8 @@ class LoopbackServer:
                     body=parsed if isinstance(parsed, dict) else None,
                     raw=raw,
                 )
+                if not server.admit():
+                    server.released.wait(60)
                 reply, status, headers, payload = server._answer(recorded)
                 if server.latency_s:
                     time.sleep(server.latency_s)

@@ -15,6 +15,7 @@ from harness.contracts import load_transcripts
 from harness.simulate.runner import run_suite
 from harness.store.failures import FAILURES, read_failures
 from harness.store.index import INDEX_FILE, RunIndex
+from harness.store.ledger import LEDGER, apply_ledger, read_ledger
 from harness.store.lock import live_status
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
 
@@ -79,16 +80,17 @@ def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     if not rows:
         typer.echo(f"no runs in {runs_dir}")
         return
-    typer.echo(f"{'run id':<40} {'status':<11} {'prompts':<16} {'n':>5} {'cost $':>8}  backend")
+    typer.echo(f"{'run id':<40} {'status':<11} {'prompts':<16} {'n':>5} {'spent $':>8}  backend")
     interrupted = []
     for r in rows:
         kind = "synthetic" if r.synthetic else "model"
-        status = live_status(r.status, Path(r.path))
+        run_dir = Path(r.path)
+        status = live_status(r.status, run_dir)
+        spent = read_ledger(run_dir).spent_usd if (run_dir / LEDGER).is_file() else r.cost_usd
         if status == "interrupted":
             interrupted.append(r.run_id)
         typer.echo(
-            f"{r.run_id:<40} {status:<11} {r.prompts:<16} {r.interviews:>5} "
-            f"{r.cost_usd:>8.4f}  {kind}"
+            f"{r.run_id:<40} {status:<11} {r.prompts:<16} {r.interviews:>5} {spent:>8.4f}  {kind}"
         )
     for run_id in interrupted:
         typer.echo(f"resume {run_id}: sdi run SUITE --resume {run_id} --runs-dir {runs_dir}")
@@ -104,7 +106,7 @@ def show_run(
     from harness.scoring.feedback import extract_score
 
     run_dir = find_run_dir(run_id, runs_dir)
-    manifest = read_manifest(run_dir)
+    manifest = apply_ledger(read_manifest(run_dir), run_dir)
     transcripts = load_transcripts(run_dir / TRANSCRIPTS)
     status = live_status(manifest.status, run_dir)
     done_ids = {t.interview_id for t in transcripts}
@@ -131,7 +133,7 @@ def show_run(
         f"interviews: {len(done_ids)}/{manifest.interviews_planned}"
         f"  failed: {len(failures)}  model calls: "
         f"{manifest.model_calls}  cache hits: {manifest.cache_hits}  "
-        f"cost estimate: ${manifest.cost_usd:.4f}"
+        f"cost estimate: ${manifest.cost_usd:.4f}  spent: ${manifest.spent_usd:.4f}"
     )
     for f in failures:
         typer.echo(f"failed:     {f.interview_id}: {f.reason}")

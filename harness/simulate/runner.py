@@ -29,9 +29,11 @@ from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
 from harness.simulate.interview import InterviewPlan, run_interview
+from harness.simulate.metering import MeteredBackend, RunBudget, current_interview
 from harness.simulate.progress import ProgressSink, default_progress
 from harness.store.failures import record_failure
 from harness.store.index import RunIndex
+from harness.store.ledger import SpendLedger, apply_ledger, read_ledger
 from harness.store.lock import run_writer
 from harness.store.manifest import Manifest, PromptRecord, RoleRecord
 from harness.store.runs import (
@@ -164,15 +166,14 @@ def _finished(run_dir: Path) -> dict[str, Transcript]:
 
 
 def _totals(manifest: Manifest, transcripts: list[Transcript]) -> None:
+    """What the transcripts used (replayed calls included); what was billed is the ledger's."""
     usage = Usage()
-    cost = spent = 0.0
+    cost = 0.0
     for t in transcripts:
         usage = usage + Usage.model_validate(t.meta.get("usage", {}))
         cost += float(t.meta.get("cost_usd", 0.0))
-        spent += sum(c["cost_usd"] for c in t.meta.get("calls", []) if not c.get("cached"))
     manifest.usage = usage
     manifest.cost_usd = round(cost, 6)
-    manifest.spent_usd = round(spent, 6)
     manifest.interviews_done = len(transcripts)
 
 
@@ -235,6 +236,7 @@ async def _run_locked(
     candidate_backend: Backend | None,
 ) -> Path:
     done = _finished(run_dir)
+    (run_dir / TRANSCRIPTS).touch()  # a run killed before its first interview still reads
     manifest.status = "running"
     write_manifest(run_dir, manifest)
     index = RunIndex(runs_dir)
@@ -243,13 +245,15 @@ async def _run_locked(
     cache = ResponseCache(runs_dir / CACHE_FILE)
     counter = CallCounter()
     suite = loaded.suite
+    ledger = SpendLedger(run_dir)
+    budget = RunBudget(limit_usd=None, spent_usd=read_ledger(run_dir).spent_usd)
     owned: list[Backend] = []  # made here, so closed here; injected backends belong to the caller
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
         if injected is None:
             injected = make_backend(settings)
             owned.append(injected)
-        return CachedBackend(injected, cache, counter)
+        return CachedBackend(MeteredBackend(injected, ledger, budget), cache, counter)
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
@@ -257,7 +261,7 @@ async def _run_locked(
     limit = asyncio.Semaphore(suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
     failed: list[str] = []
-    previous_calls, previous_hits = manifest.model_calls, manifest.cache_hits
+    previous_hits = manifest.cache_hits
     terminated = _on_sigterm_cancel(asyncio.current_task())
     try:
         interviewer = backend_for(suite.interviewer, interviewer_backend)
@@ -274,6 +278,7 @@ async def _run_locked(
             )
 
         async def one(plan: InterviewPlan) -> None:
+            current_interview.set(plan.interview_id)  # this task's calls, in the ledger
             async with limit:
                 try:
                     transcript = await run_interview(plan, interviewer, player(plan))
@@ -309,9 +314,10 @@ async def _run_locked(
         for backend in owned:
             await close_backend(backend)
         ordered = [finished[p.interview_id] for p in plans if p.interview_id in finished]
+        ledger.close()
         _totals(manifest, ordered)
+        apply_ledger(manifest, run_dir)
         manifest.interviews_failed = len(failed)
-        manifest.model_calls = previous_calls + counter.model_calls
         manifest.cache_hits = previous_hits + counter.cache_hits
         manifest.ended_at = _now()
         write_manifest(run_dir, manifest)

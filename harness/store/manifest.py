@@ -51,11 +51,18 @@ class Manifest(BaseModel):
     interviews_failed: int = Field(
         default=0, description="failed in the last invocation (reasons in failures.jsonl)"
     )
-    model_calls: int = 0
+    model_calls: int = Field(default=0, description="calls the model answered (spend.jsonl)")
     cache_hits: int = 0
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = Field(
+        default_factory=Usage, description="tokens of every call the transcripts used"
+    )
+    billed_usage: Usage = Field(
+        default_factory=Usage, description="tokens of calls the model answered (spend.jsonl)"
+    )
     cost_usd: float = Field(default=0.0, description="estimate for every call the run used")
-    spent_usd: float = Field(default=0.0, description="estimate for calls not served by cache")
+    spent_usd: float = Field(
+        default=0.0, description="calls the model answered, kills included (from spend.jsonl)"
+    )
     fingerprint: dict[str, Any] = Field(
         default_factory=dict,
         description="everything but the prompt under test; runs compare only when these match",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.contracts import ScoreRecord, Transcript, load_transcripts
 from harness.errors import InputError
+from harness.store.ledger import apply_ledger
 from harness.store.manifest import Manifest
 from harness.store.runs import (
     DEFAULT_RUNS_DIR,
@@ -70,7 +71,7 @@ def load_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> RunData:
     scores_path = run_dir / SCORES
     return RunData(
         run_dir=run_dir,
-        manifest=read_manifest(run_dir),
+        manifest=apply_ledger(read_manifest(run_dir), run_dir),
         transcripts=load_transcripts(run_dir / TRANSCRIPTS),
         scores=_read_records(scores_path, ScoreRecord) if scores_path.is_file() else None,
         regrades=_read_records(run_dir / REGRADES, RegradeRecord),
