@@ -40,6 +40,8 @@ from harness.errors import InputError
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 DEFAULT_MAX_RETRIES = 4
+DEFAULT_TIMEOUT_S = 120.0  # one attempt; the SDK's own default is 600 s
+DEFAULT_MAX_RETRY_AFTER_S = 60.0
 SPEND_LIMIT_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_limit_reached"})
 WATCHED_STOP_REASONS = frozenset({"max_tokens", "refusal", "model_context_window_exceeded"})
 EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
@@ -83,6 +85,29 @@ async def _stop_on_spend_limit(
             # An HTML page from a proxy, a cut-off body: a failure like a 5xx, so retried.
             raise anthropic.RetryableError("anthropic: the response was not a readable reply")
     return response
+
+
+def _cap_retry_after(cap_s: float) -> Any:
+    """Middleware: the SDK waits whatever `retry-after` says; no wait here exceeds `cap_s`."""
+
+    async def cap(request: anthropic.APIRequest, call_next: Any) -> anthropic.AsyncAPIResponse[Any]:
+        response: anthropic.AsyncAPIResponse[Any] = await call_next(request)
+        headers = response.http_response.headers
+        if response.status_code >= 400 and (
+            "retry-after" in headers or "retry-after-ms" in headers
+        ):
+            waits = []
+            for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+                try:
+                    waits.append(float(headers[name]) / scale)
+                except (KeyError, ValueError):
+                    continue
+            wait = min([*waits, cap_s]) if waits else cap_s  # a date: capped too
+            headers.pop("retry-after-ms", None)
+            headers["retry-after"] = f"{max(wait, 0.0):g}"
+        return response
+
+    return cap
 
 
 def _readable_message(body: bytes) -> bool:
@@ -139,18 +164,18 @@ class AnthropicBackend:
         *,
         base_url: str | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S,
     ) -> None:
         self._key = _api_key()
-        options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # Passing the key explicitly stops the SDK from looking for credentials anywhere else
         # (profiles, federation files); `base_url=None` falls back to ANTHROPIC_BASE_URL.
         self.client = AsyncAnthropic(
             api_key=self._key,
             base_url=base_url,
             max_retries=max_retries,
-            middleware=[_stop_on_spend_limit],
-            **options,
+            middleware=[_cap_retry_after(max_retry_after), _stop_on_spend_limit],
+            timeout=timeout,
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from harness.backends.base import Backend
-from harness.config.suites import RoleSettings
+from harness.config.suites import Limits, RoleSettings
 
 
-def make_backend(settings: RoleSettings) -> Backend:
-    """A fresh backend for one role; the caller closes it with `close_backend`."""
+def make_backend(settings: RoleSettings, limits: Limits | None = None) -> Backend:
+    """A fresh backend for one role; the caller closes it with `close_backend`. `limits` gives
+    the per-call timeout and the `retry-after` cap (defaults when None)."""
     if settings.backend == "synthetic":
         from harness.backends.synthetic import SyntheticBackend
 
         return SyntheticBackend()
     from harness.backends.anthropic_backend import AnthropicBackend
 
-    return AnthropicBackend()
+    limits = limits or Limits()
+    return AnthropicBackend(timeout=limits.call_timeout_s, max_retry_after=limits.max_retry_after_s)
 
 
 async def close_backend(backend: Backend) -> None:

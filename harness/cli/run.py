@@ -62,8 +62,14 @@ def run(
             f"  failed: {manifest.interviews_failed} interview(s), reasons in "
             f"{run_dir / FAILURES}; rerun them with --resume {manifest.run_id}"
         )
+    if manifest.status == "budget":
+        typer.echo(
+            f"  stopped by the run budget (limits.max_run_cost_usd, spent "
+            f"${manifest.spent_usd:.4f}): {manifest.interviews_budget_stopped} interview(s) not "
+            f"finished; raise it and --resume {manifest.run_id}"
+        )
     typer.echo(str(run_dir))
-    if manifest.status == "partial":
+    if manifest.status in ("partial", "budget"):
         raise typer.Exit(EXIT_UNFINISHED)
 
 

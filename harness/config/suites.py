@@ -27,11 +27,37 @@ class RoleSettings(_Strict):
 
 
 class Limits(_Strict):
-    """Caps that end an interview early; the transcript records which one fired."""
+    """Caps that end an interview early (the transcript records which one fired), and the
+    run's operational limits: budget, timeouts. The operational ones do not change what an
+    interview says, so a run resumes, and compares, across a change to them."""
 
     max_turns: int = Field(default=80, ge=4)
     max_tokens: int = Field(default=400_000, ge=1000, description="input+output tokens")
-    max_cost_usd: float = Field(default=5.0, gt=0)
+    max_cost_usd: float = Field(
+        default=5.0,
+        gt=0,
+        description="per interview; a call whose ceiling would pass it is not made",
+    )
+    max_run_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="whole run, resumes included: no call is made that could pass it; the run "
+        "ends `budget` and resumes with a higher one",
+    )
+    call_timeout_s: float = Field(
+        default=120.0, gt=0, le=600, description="one HTTP attempt (the SDK's own is 600 s)"
+    )
+    max_retry_after_s: float = Field(
+        default=60.0, ge=0, le=600, description="longest `retry-after` wait obeyed"
+    )
+    interview_deadline_s: float = Field(
+        default=1800.0, gt=0, description="wall-clock time for one interview, retries included"
+    )
+
+
+OPERATIONAL_LIMITS = frozenset(
+    {"max_run_cost_usd", "call_timeout_s", "max_retry_after_s", "interview_deadline_s"}
+)
 
 
 class Suite(_Strict):

@@ -20,6 +20,7 @@ from harness.contracts import Annotation, Transcript, Turn
 from harness.scoring.feedback import looks_like_feedback
 from harness.simulate.candidates import CandidatePlayer
 from harness.simulate.clock import TIME_UP_S, clock_prefix, interviewer_seconds
+from harness.simulate.metering import CostCapReached
 
 DEFAULT_OPENING = "I'd like to do a system design interview."
 _START_LINE = re.compile(r'^Start:\s*"(.+?)"\s*$', re.MULTILINE)
@@ -144,30 +145,37 @@ class _Interview:
         return self.cap_reached() or "no_feedback"
 
 
+async def _play(run: _Interview, candidate: CandidatePlayer) -> EndReason:
+    plan = run.plan
+    run.say(opening_text(plan.prompt.text), [], 5.0)
+    await run.reply()
+    run.say(pick_text(plan.persona.problem), [], 8.0)
+    await run.reply()
+    while True:
+        end_reason = run.cap_reached()
+        if end_reason:
+            return end_reason
+        move = (
+            await candidate.next_move(run.turns, run.clock_s) if run.clock_s < TIME_UP_S else None
+        )
+        if move is None:
+            return await run.finish()
+        if move.response is not None:
+            run.record(move.response, "candidate")
+        run.say(move.text, move.annotations, move.duration_s)
+        await run.reply()
+
+
 async def run_interview(
     plan: InterviewPlan, interviewer: Backend, candidate: CandidatePlayer
 ) -> Transcript:
     """Play one interview to its end and return it as a `sdi.transcript/1` record."""
     run = _Interview(plan, interviewer)
-    run.say(opening_text(plan.prompt.text), [], 5.0)
-    await run.reply()
-    run.say(pick_text(plan.persona.problem), [], 8.0)
-    await run.reply()
-    end_reason: EndReason | None = None
-    while end_reason is None:
-        end_reason = run.cap_reached()
-        if end_reason:
-            break
-        move = (
-            await candidate.next_move(run.turns, run.clock_s) if run.clock_s < TIME_UP_S else None
-        )
-        if move is None:
-            end_reason = await run.finish()
-            break
-        if move.response is not None:
-            run.record(move.response, "candidate")
-        run.say(move.text, move.annotations, move.duration_s)
-        await run.reply()
+    end_reason: EndReason
+    try:
+        end_reason = await _play(run, candidate)
+    except CostCapReached:  # checked before a call: the call that would pass the cap is not made
+        end_reason = "cost_cap"
     return Transcript(
         interview_id=plan.interview_id,
         prompt_version=plan.prompt.id,

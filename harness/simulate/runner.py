@@ -22,14 +22,21 @@ from harness import __version__
 from harness.backends.base import Backend, CallFailedError, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend, make_backend
-from harness.config.suites import LoadedSuite, RoleSettings
+from harness.config.suites import OPERATIONAL_LIMITS, LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
 from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
 from harness.simulate.interview import InterviewPlan, run_interview
-from harness.simulate.metering import MeteredBackend, RunBudget, current_interview
+from harness.simulate.metering import (
+    BudgetExhausted,
+    CappedBackend,
+    InterviewTally,
+    MeteredBackend,
+    RunBudget,
+    current_interview,
+)
 from harness.simulate.progress import ProgressSink, default_progress
 from harness.store.failures import record_failure
 from harness.store.index import RunIndex
@@ -97,7 +104,7 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
         "interviewer": suite.interviewer.model_dump(),
         "candidate": suite.candidate.model_dump(),
         "clock": suite.clock,
-        "limits": suite.limits.model_dump(),
+        "limits": suite.limits.model_dump(exclude=set(OPERATIONAL_LIMITS)),
     }
 
 
@@ -140,16 +147,27 @@ def new_manifest(loaded: LoadedSuite, run_id: str, planned: int) -> Manifest:
     )
 
 
+def _without_operational(suite: dict[str, Any]) -> dict[str, Any]:
+    limits = {k: v for k, v in suite.get("limits", {}).items() if k not in OPERATIONAL_LIMITS}
+    return {**suite, "limits": limits}
+
+
 def _check_resumable(loaded: LoadedSuite, manifest: Manifest) -> None:
+    """The suite must be the one the run started with, except for its operational limits
+    (a higher budget, a longer timeout), which the resumed run takes from the suite."""
     fresh = new_manifest(loaded, manifest.run_id, 0)
     for name in ("suite", "prompts", "personas"):
-        if getattr(fresh, name) != getattr(manifest, name):
+        now, then = getattr(fresh, name), getattr(manifest, name)
+        if name == "suite":
+            now, then = _without_operational(now), _without_operational(then)
+        if now != then:
             raise InputError(
                 loaded.path,
                 name,
                 f"differs from the one run {manifest.run_id} started with; "
                 "start a new run instead of resuming",
             )
+    manifest.suite = fresh.suite
 
 
 def _finished(run_dir: Path) -> dict[str, Transcript]:
@@ -246,12 +264,14 @@ async def _run_locked(
     counter = CallCounter()
     suite = loaded.suite
     ledger = SpendLedger(run_dir)
-    budget = RunBudget(limit_usd=None, spent_usd=read_ledger(run_dir).spent_usd)
+    budget = RunBudget(
+        limit_usd=suite.limits.max_run_cost_usd, spent_usd=read_ledger(run_dir).spent_usd
+    )
     owned: list[Backend] = []  # made here, so closed here; injected backends belong to the caller
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
         if injected is None:
-            injected = make_backend(settings)
+            injected = make_backend(settings, suite.limits)
             owned.append(injected)
         return CachedBackend(MeteredBackend(injected, ledger, budget), cache, counter)
 
@@ -261,6 +281,7 @@ async def _run_locked(
     limit = asyncio.Semaphore(suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
     failed: list[str] = []
+    stopped: list[str] = []  # not started, or stopped, by the run budget
     previous_hits = manifest.cache_hits
     terminated = _on_sigterm_cancel(asyncio.current_task())
     try:
@@ -269,24 +290,42 @@ async def _run_locked(
             backend_for(suite.candidate, candidate_backend) if loaded.models_candidate() else None
         )
 
-        def player(plan: InterviewPlan) -> CandidatePlayer:
+        def player(plan: InterviewPlan, tally: InterviewTally) -> CandidatePlayer:
             if plan.persona.mode == "scripted":
                 return ScriptedCandidate(plan.persona)
             assert candidate_model is not None
             return ModelCandidate(
-                plan.persona, candidate_model, suite.candidate, plan.sample_index, plan.seed
+                plan.persona,
+                CappedBackend(candidate_model, tally),
+                suite.candidate,
+                plan.sample_index,
+                plan.seed,
             )
 
         async def one(plan: InterviewPlan) -> None:
             current_interview.set(plan.interview_id)  # this task's calls, in the ledger
+            tally = InterviewTally(cap_usd=plan.limits.max_cost_usd)
             async with limit:
+                if budget.exhausted:  # no new interview once a call could pass the budget
+                    stopped.append(plan.interview_id)
+                    return
                 try:
-                    transcript = await run_interview(plan, interviewer, player(plan))
-                except CallFailedError as err:
+                    async with asyncio.timeout(plan.limits.interview_deadline_s):
+                        transcript = await run_interview(
+                            plan, CappedBackend(interviewer, tally), player(plan, tally)
+                        )
+                except (CallFailedError, TimeoutError) as err:
                     # This interview alone fails; its answered calls stay in the cache.
-                    record_failure(run_dir, plan.interview_id, str(err))
+                    reason = str(err) or (
+                        f"interview deadline of {plan.limits.interview_deadline_s:g} s passed"
+                    )
+                    record_failure(run_dir, plan.interview_id, reason)
                     failed.append(plan.interview_id)
                     sink.advance(plan.interview_id, "failed")
+                    return
+                except BudgetExhausted:
+                    stopped.append(plan.interview_id)  # resumes from the cache, unpaid
+                    sink.advance(plan.interview_id, "budget")
                     return
             append_jsonl(run_dir / TRANSCRIPTS, transcript.to_json())
             finished[plan.interview_id] = transcript
@@ -296,7 +335,7 @@ async def _run_locked(
         async with asyncio.TaskGroup() as group:
             for plan in todo:
                 group.create_task(one(plan))
-        manifest.status = "partial" if failed else "complete"
+        manifest.status = "budget" if stopped else "partial" if failed else "complete"
     except ExceptionGroup as errors:
         manifest.status = "failed"
         raise errors.exceptions[0] from None
@@ -318,6 +357,7 @@ async def _run_locked(
         _totals(manifest, ordered)
         apply_ledger(manifest, run_dir)
         manifest.interviews_failed = len(failed)
+        manifest.interviews_budget_stopped = len(stopped)
         manifest.cache_hits = previous_hits + counter.cache_hits
         manifest.ended_at = _now()
         write_manifest(run_dir, manifest)

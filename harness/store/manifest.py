@@ -51,6 +51,9 @@ class Manifest(BaseModel):
     interviews_failed: int = Field(
         default=0, description="failed in the last invocation (reasons in failures.jsonl)"
     )
+    interviews_budget_stopped: int = Field(
+        default=0, description="not started or stopped by limits.max_run_cost_usd (last invocation)"
+    )
     model_calls: int = Field(default=0, description="calls the model answered (spend.jsonl)")
     cache_hits: int = 0
     usage: Usage = Field(
