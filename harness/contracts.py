@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.errors import InputError, from_validation_error
+from harness.errors import InputError, decode_utf8, from_validation_error
 
 TRANSCRIPT_SCHEMA = "sdi.transcript/1"
 SCORES_SCHEMA = "sdi.scores/1"
@@ -136,12 +136,16 @@ def iter_transcripts(path: str | Path) -> Iterator[Transcript | BadLine]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, None, "no such transcript file")
-    with p.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            if not raw.strip():
+    try:
+        fh = p.open("rb")
+    except OSError as err:
+        raise InputError(p, None, f"cannot read it ({err.strerror})") from None
+    with fh:
+        for line_no, data in enumerate(fh, start=1):
+            if not data.strip():
                 continue
             try:
-                yield parse_transcript_line(p, line_no, raw)
+                yield parse_transcript_line(p, line_no, decode_utf8(data, p, f"line {line_no}"))
             except InputError as err:
                 yield BadLine(path=str(p), line_no=line_no, field=err.field, error=err.message)
 

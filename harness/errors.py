@@ -27,6 +27,30 @@ class InputError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+def read_text(path: str | Path, field: str | None = None) -> str:
+    """A UTF-8 text file, or an InputError saying why not (missing, a folder, unreadable,
+    binary or another encoding)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(p, field, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(p, field, "is a folder, not a file") from None
+    except OSError as err:
+        raise InputError(p, field, f"cannot read it ({err.strerror})") from None
+    return decode_utf8(raw, p, field)
+
+
+def decode_utf8(raw: bytes, path: str | Path, field: str | None = None) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            path, field, f"not UTF-8 text (byte {err.start}: {raw[err.start : err.start + 1]!r})"
+        ) from None
+
+
 def from_validation_error(path: str | Path, err: ValidationError, prefix: str = "") -> InputError:
     """Turn pydantic's first complaint into an InputError naming the dotted field path."""
     first = err.errors()[0]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from harness.cli.main import app
 from harness.config.suites import load_suite
+from harness.errors import InputError
 from harness.report import build
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
@@ -86,10 +87,11 @@ def test_write_is_atomic(run_dir: Path, tmp_path: Path, monkeypatch: pytest.Monk
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(InputError, match="disk gone"):
         build.write_report("<!doctype html>...", out)
     monkeypatch.setattr(os, "replace", real_replace)
     assert out.read_text() == "old report"
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_a_run_without_interviews_is_an_error(run_dir: Path, tmp_path: Path) -> None:

@@ -52,6 +52,10 @@ def report(
     from harness.report.build import render, report_data, write_report
     from harness.stats.gate import load_gate_config
 
+    if out is not None:
+        from harness.store.runs import check_output_path
+
+        check_output_path(out)
     gate_path = gates if gates is not None else (DEFAULT_GATES if DEFAULT_GATES.is_file() else None)
     gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
     data = report_data(

@@ -155,13 +155,14 @@ def _score_target(
     run_dir: Path | None = None
     if path.is_file():
         transcripts, bad = _read_file(path)
+        if not transcripts:
+            first = f"line {bad[0].line_no}: {bad[0].error}" if bad else ""
+            why = f"{len(bad)} malformed lines, the first: {first}" if bad else "empty"
+            raise InputError(path, None, f"no transcript could be read ({why})")
         for b in bad[:MAX_LISTED_BAD]:
             typer.echo(_bad_line_message(b), err=True)
         if len(bad) > MAX_LISTED_BAD:
             typer.echo(f"error: {path}: {len(bad) - MAX_LISTED_BAD} more malformed lines", err=True)
-        if not transcripts:
-            why = f"{len(bad)} malformed lines" if bad else "the file is empty"
-            raise InputError(path, None, f"no transcript could be read ({why})")
     else:
         from harness.store.rundata import load_run
         from harness.store.runs import find_run_dir

@@ -5,6 +5,7 @@ The statistics libraries take a second to import, so they are imported inside th
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -162,6 +163,7 @@ def plan(
     from harness.stats.power import plan_from_run, plan_rate
     from harness.stats.render import rate_plan_section, run_plan_section
 
+    _check_effect(effect, baseline_rate)
     level = alpha if alpha is not None else ALPHA / len(metric_specs())
     if run is not None:
         plans = plan_from_run(
@@ -189,6 +191,18 @@ def plan(
     _emit(result.model_dump_json(indent=2), [rate_plan_section(result)], fmt)
 
 
+def _check_effect(effect: float, baseline_rate: float | None) -> None:
+    if not math.isfinite(effect) or effect == 0:
+        raise InputError(None, "--effect", f"{effect:g} is not a difference to detect (non-zero)")
+    if baseline_rate is not None and not 0 <= baseline_rate + effect <= 1:
+        raise InputError(
+            None,
+            "--effect",
+            f"{effect:g} moves the rate {baseline_rate:g} to {baseline_rate + effect:g}, "
+            "outside 0-1 (a rate's effect is a difference of rates, e.g. 0.1)",
+        )
+
+
 @cli_errors
 def gate(
     baseline: Annotated[str, typer.Option("--baseline", help="Run id/folder, or prompt id/file.")],
@@ -213,18 +227,20 @@ def gate(
     from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs
     from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
-    from harness.stats.gate_inputs import resolve_side
+    from harness.stats.gate_inputs import locate_side, realize_side
 
     gates = load_gate_config(config)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out", "is a file; give a folder for the gate reports")
+    # Both sides are found and every file they need is read before either side runs (and pays).
+    options = (("--baseline", baseline), ("--candidate", candidate))
+    located = [
+        locate_side(ref, option=option, suite_path=suite, runs_dir=runs_dir)
+        for option, ref in options
+    ]
     sides = [
-        resolve_side(
-            ref,
-            option=option,
-            suite_path=suite,
-            runs_dir=runs_dir,
-            progress=default_progress(not quiet),
-        )
-        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
+        realize_side(where, option=option, runs_dir=runs_dir, progress=default_progress(not quiet))
+        for where, (option, _) in zip(located, options, strict=True)
     ]
     if sides[0].run_dir == sides[1].run_dir:
         raise InputError(None, "--candidate", "baseline and candidate are the same run")

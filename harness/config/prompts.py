@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from harness.errors import InputError
+from harness.errors import InputError, decode_utf8
 
 
 class PromptVersion(BaseModel):
@@ -21,10 +21,16 @@ def load_prompt(path: str | Path) -> PromptVersion:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, None, "prompt file not found")
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as err:
+        raise InputError(p, None, f"cannot read the prompt ({err.strerror})") from None
+    text = decode_utf8(raw, p)
+    if not text.strip():
+        raise InputError(p, None, "the prompt file is empty")
     return PromptVersion(
         id=p.stem,
         path=str(p.resolve()),
-        text=raw.decode("utf-8"),
+        text=text,
         sha256=hashlib.sha256(raw).hexdigest(),
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from harness.errors import InputError
 from harness.report.data import ReportData, gather
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.scoring.runs import scored_run
 from harness.stats.gate import GateConfig
-from harness.store.runs import DEFAULT_RUNS_DIR, write_json_atomic
+from harness.store.runs import DEFAULT_RUNS_DIR, check_output_path, write_json_atomic
 
 ReportFormat = Literal["html", "md"]
 
@@ -34,7 +35,12 @@ def render(data: ReportData, fmt: ReportFormat) -> str:
 
 
 def write_report(text: str, out: Path) -> Path:
-    """Write to a temporary file beside `out` and rename it: a reader never sees half a report."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out, text)
+    """Write to a temporary file beside `out` and rename it: a reader never sees half a report.
+    A folder or an unwritable place is bad input (checked by the caller before any work)."""
+    check_output_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out, text)
+    except OSError as err:
+        raise InputError(out, "--out", f"cannot write the report ({err.strerror or err})") from None
     return out

@@ -171,15 +171,22 @@ def _check_resumable(loaded: LoadedSuite, manifest: Manifest) -> None:
 
 
 def _finished(run_dir: Path) -> dict[str, Transcript]:
-    """Interviews already written; a torn last line from a kill is dropped from the file."""
+    """Interviews already written; a torn last line from a kill is dropped from the file.
+    A complete line that does not read is bad input: named, and the file left as it is."""
     path = run_dir / TRANSCRIPTS
     lines = read_complete_lines(path)
-    if path.is_file() and path.read_text(encoding="utf-8") != "".join(f"{ln}\n" for ln in lines):
-        write_json_atomic(path, "".join(f"{ln}\n" for ln in lines))
     done = {}
-    for line in lines:
-        transcript = Transcript.model_validate_json(line)
+    for line_no, line in enumerate(lines, start=1):
+        try:
+            transcript = Transcript.model_validate_json(line)
+        except ValueError as err:
+            problem = str(err).splitlines()[0]
+            raise InputError(
+                path, f"line {line_no}", f"unreadable transcript ({problem}); fix or remove it"
+            ) from None
         done[transcript.interview_id] = transcript
+    if path.is_file() and path.read_bytes() != "".join(f"{ln}\n" for ln in lines).encode():
+        write_json_atomic(path, "".join(f"{ln}\n" for ln in lines))
     return done
 
 

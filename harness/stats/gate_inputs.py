@@ -38,32 +38,18 @@ def prompt_path_for(ref: str, loaded: LoadedSuite) -> Path | None:
     return None
 
 
-def resolve_side(
-    ref: str,
-    *,
-    option: str,
-    suite_path: Path,
-    runs_dir: Path,
-    progress: ProgressSink | None = None,
-) -> RunData:
-    """A scored run for one side of the gate: the run `ref` names, or a new run of the gate
-    suite for the prompt version `ref` names. `option` (--baseline/--candidate) names the
-    field in errors."""
+def locate_side(ref: str, *, option: str, suite_path: Path, runs_dir: Path) -> Path | LoadedSuite:
+    """What one side of the gate names, checked without running anything: a run folder, or the
+    gate suite narrowed to the prompt version `ref` names (every file read and validated).
+    `option` (--baseline/--candidate) names the field in errors."""
     try:
         run_dir = find_run_dir(ref, runs_dir)
     except InputError:
         run_dir = None
     if run_dir is not None:
-        run = scored_run(run_dir, runs_dir)
-        if len(run.manifest.prompts) != 1:
-            ids = ", ".join(p.id for p in run.manifest.prompts)
-            raise InputError(
-                run_dir,
-                option,
-                f"run has {len(run.manifest.prompts)} prompt versions ({ids}); "
-                "each side of the gate is one prompt version",
-            )
-        return run
+        return run_dir
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise InputError(runs_dir, "--runs-dir", "is a file, not a folder")
     loaded = load_suite(suite_path)
     prompt_path = prompt_path_for(ref, loaded)
     if prompt_path is None:
@@ -73,5 +59,41 @@ def resolve_side(
             f"'{ref}' is neither a run (id in {runs_dir}, or a run folder) nor a prompt "
             f"(a file, or an id in {Path(loaded.path).parent / loaded.suite.prompts_dir})",
         )
-    new_run = run_suite(suite_for_prompt(loaded, prompt_path), runs_dir, progress=progress)
+    return suite_for_prompt(loaded, prompt_path)
+
+
+def realize_side(
+    located: Path | LoadedSuite,
+    *,
+    option: str,
+    runs_dir: Path,
+    progress: ProgressSink | None = None,
+) -> RunData:
+    """A scored run for a located side: the run itself, or a new run of the narrowed suite."""
+    if isinstance(located, Path):
+        run = scored_run(located, runs_dir)
+        if len(run.manifest.prompts) != 1:
+            ids = ", ".join(p.id for p in run.manifest.prompts)
+            raise InputError(
+                located,
+                option,
+                f"run has {len(run.manifest.prompts)} prompt versions ({ids}); "
+                "each side of the gate is one prompt version",
+            )
+        return run
+    new_run = run_suite(located, runs_dir, progress=progress)
     return scored_run(new_run, runs_dir)
+
+
+def resolve_side(
+    ref: str,
+    *,
+    option: str,
+    suite_path: Path,
+    runs_dir: Path,
+    progress: ProgressSink | None = None,
+) -> RunData:
+    """A scored run for one side of the gate: the run `ref` names, or a new run of the gate
+    suite for the prompt version `ref` names."""
+    located = locate_side(ref, option=option, suite_path=suite_path, runs_dir=runs_dir)
+    return realize_side(located, option=option, runs_dir=runs_dir, progress=progress)

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from harness.errors import InputError
+from harness.errors import InputError, decode_utf8
 from harness.store.manifest import Manifest
 
 MANIFEST = "manifest.json"
@@ -56,11 +56,15 @@ def read_manifest(run_dir: Path) -> Manifest:
 def write_json_atomic(path: Path, payload: str) -> None:
     """Write to a temporary file and rename it, so a killed process never leaves half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed write leaves nothing behind
+        raise
 
 
 def write_manifest(run_dir: Path, manifest: Manifest) -> None:
@@ -79,11 +83,24 @@ def read_complete_lines(path: Path) -> list[str]:
     """Lines of a JSONL file that end in a newline; a torn last line (a kill mid-write) drops."""
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
+    lines = path.read_bytes().split(b"\n")
     complete = lines[:-1]  # whatever follows the last newline is torn or empty
-    return [ln for ln in complete if ln.strip()]
+    return [
+        decode_utf8(ln, path, f"line {n}") for n, ln in enumerate(complete, start=1) if ln.strip()
+    ]
 
 
 def dump_json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+def check_output_path(out: Path, field: str = "--out") -> None:
+    """An output file path that can be written: not a folder, its nearest existing folder
+    writable. Checked before the work that produces the output."""
+    if out.is_dir():
+        raise InputError(out, field, "is a folder; give a file path")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(out, field, f"cannot write there ({parent} is not a writable folder)")
