@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from harness.contracts import Transcript
+from harness.contracts import RuleResult, Transcript
 from harness.errors import InputError
 from harness.scoring.judge import (
     JUDGED_RULES,
@@ -21,6 +21,7 @@ from harness.scoring.judge import (
     quote_found,
     transcript_block,
 )
+from harness.scoring.score import score_transcript, with_judge_verdicts
 from tests.loopback import LoopbackServer, message, running_loopback
 
 MODEL = "claude-sonnet-4-6"
@@ -258,7 +259,8 @@ async def test_repeated_judging_is_served_from_the_cache(
     await again.aclose()
     assert first == second == third
     assert len(loopback.messages_requests()) == 2  # the first answer, its retry; nothing more
-    assert again.counter.model_calls == 0 and again.counter.cache_hits == 2
+    # only the accepted answer (the retry's) was stored, and it answers at once
+    assert again.counter.model_calls == 0 and again.counter.cache_hits == 1
 
 
 def _bad(**overrides: dict[str, Any]) -> str:
@@ -283,7 +285,14 @@ def _bad(**overrides: dict[str, Any]) -> str:
             "names the interviewer turns",
         ),
         (
-            _bad(in_role={"verdict": "pass", "turns": [3], "evidence": ["What"], "reason": "r"}),
+            _bad(
+                no_direct_correction={
+                    "verdict": "n/a",
+                    "turns": [3],
+                    "evidence": ["What"],
+                    "reason": "r",
+                },
+            ),
             "lists no turns",
         ),
         (
@@ -339,3 +348,77 @@ def test_make_judge_needs_a_key_a_known_kind_and_the_rubrics(
     with pytest.raises(InputError, match=r"in_role\.yaml"):
         _judge(rubrics, tmp_path)
     assert not (tmp_path / "cache.sqlite").exists()
+
+
+DETERMINISTIC_FAIL = {"drill_down": RuleResult(verdict="fail", turns=[3], evidence=["What"])}
+BARE_PASS = {"verdict": "pass", "turns": [], "evidence": [], "reason": "It drilled down."}
+CITED_PASS = {
+    "verdict": "pass",
+    "turns": [3],
+    "evidence": ["What eviction policy would that cache use"],
+    "reason": "It asked for the eviction policy of the glossed cache.",
+}
+
+
+async def test_a_pass_overturning_a_deterministic_fail_must_cite_evidence(
+    loopback: LoopbackServer, rubrics: Path, tmp_path: Path
+) -> None:
+    loopback.enqueue(
+        message(json.dumps(_answer(drill_down=BARE_PASS))),  # no evidence: rejected
+        message(json.dumps(_answer(drill_down=CITED_PASS))),
+    )
+    judge = _judge(rubrics, tmp_path)
+    results = await judge.judge(TRANSCRIPT, DETERMINISTIC_FAIL)
+    await judge.aclose()
+    assert results["drill_down"].verdict == "pass" and results["drill_down"].turns == [3]
+    first, _ = loopback.messages_requests()
+    assert first.body is not None
+    assert (
+        "automatic check found these rules broken (rule: turns): drill_down: [3]"
+        in (first.body["messages"][0]["content"])
+    )
+    # A bare pass is fine where nothing was overturned.
+    parse_answer(json.dumps(_answer(drill_down=BARE_PASS)), TRANSCRIPT)
+    with pytest.raises(ValidationError, match="overturns"):
+        parse_answer(json.dumps(_answer(drill_down=BARE_PASS)), TRANSCRIPT, DETERMINISTIC_FAIL)
+    invented = {**CITED_PASS, "evidence": ["What replication factor"]}
+    with pytest.raises(ValidationError, match="not a quote"):
+        parse_answer(json.dumps(_answer(drill_down=invented)), TRANSCRIPT, DETERMINISTIC_FAIL)
+
+
+async def test_rejected_answers_are_not_cached(
+    loopback: LoopbackServer, rubrics: Path, tmp_path: Path
+) -> None:
+    loopback.enqueue(
+        message(json.dumps(_answer(drill_down=BARE_PASS))),
+        message(json.dumps(_answer(drill_down=BARE_PASS))),
+    )
+    judge = _judge(rubrics, tmp_path)
+    with pytest.raises(JudgeOutputError, match="overturns"):
+        await judge.judge(TRANSCRIPT, DETERMINISTIC_FAIL)
+    await judge.aclose()
+    loopback.enqueue(message(json.dumps(_answer(drill_down=CITED_PASS))))
+    again = _judge(rubrics, tmp_path)  # same cache file: nothing rejected was kept
+    results = await again.judge(TRANSCRIPT, DETERMINISTIC_FAIL)
+    await again.aclose()
+    assert results["drill_down"].turns == [3]
+    assert again.counter.cache_hits == 0 and again.counter.model_calls == 1
+    assert len(loopback.messages_requests()) == 3
+
+
+def test_a_judge_that_disagrees_is_flagged_in_the_score_record() -> None:
+    record = score_transcript(TRANSCRIPT)
+    verdicts = {rule: record.rules[rule] for rule in JUDGED_RULES}
+    flipped = "pass" if verdicts["in_role"].verdict == "fail" else "fail"
+    turns = [] if flipped == "pass" else [5]
+    evidence = [] if flipped == "pass" else ["Great choice"]
+    verdicts["in_role"] = RuleResult(verdict=flipped, turns=turns, evidence=evidence)
+    judged = with_judge_verdicts(record, TRANSCRIPT, verdicts, "fake:judge")
+    flags = judged.model_dump()["judge_disagreements"]
+    assert set(flags) == {"in_role"}
+    assert flags["in_role"]["deterministic"] == record.rules["in_role"].verdict
+    assert flags["in_role"]["judge"] == flipped
+    same = with_judge_verdicts(
+        record, TRANSCRIPT, {r: record.rules[r] for r in JUDGED_RULES}, "fake:judge"
+    )
+    assert same.model_dump()["judge_disagreements"] == {}

@@ -33,7 +33,9 @@ class FakeJudge:
         self.closed = False
         self.calls = 0
 
-    async def judge(self, transcript: Transcript) -> dict[str, RuleResult]:
+    async def judge(
+        self, transcript: Transcript, deterministic: object = None
+    ) -> dict[str, RuleResult]:
         self.calls += 1
         await asyncio.sleep(random.random() / 200)  # finish out of order
         if transcript.interview_id in self.unreadable:

@@ -69,13 +69,32 @@ def with_judge_verdicts(
     turns, not from judgement) unless the judge gives one or says n/a."""
     rules = dict(record.rules)
     scorers = dict(getattr(record, "scorers", {}))
+    disagreements: dict[str, dict[str, Any]] = {}
     for rule, result in verdicts.items():
         if rule in rules:
             if result.opportunities is None and result.verdict != "n/a":
                 result = result.model_copy(update={"opportunities": rules[rule].opportunities})
+            before = rules[rule]
+            if before.verdict != result.verdict:
+                disagreements[rule] = {
+                    "deterministic": before.verdict,
+                    "judge": result.verdict,
+                    "deterministic_turns": before.turns,
+                    "judge_turns": result.turns,
+                    "judge_evidence": result.evidence,
+                }
             rules[rule] = result
             scorers[rule] = judge_name
-    return _record(transcript, record.final_score, rules, scorers, judge=judge_name)
+    # `judge_disagreements`: rules where the judge's verdict replaced a different deterministic
+    # one (a pass overturning a fail always cites its turns): reports flag these.
+    return _record(
+        transcript,
+        record.final_score,
+        rules,
+        scorers,
+        judge=judge_name,
+        judge_disagreements=disagreements,
+    )
 
 
 # What the worker processes score: set before the pool forks, so they inherit it instead of
@@ -188,7 +207,7 @@ async def _judge_all(
     async def one(t: Transcript, record: ScoreRecord) -> ScoreRecord:
         async with gate:
             try:
-                verdicts = await judge.judge(t)
+                verdicts = await judge.judge(t, record.rules)
             except JudgeOutputError as err:
                 out = record.model_copy(update={"judge": judge.name, "judge_error": str(err)})
                 note = "judge failed: deterministic verdicts kept"
