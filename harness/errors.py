@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -62,3 +63,32 @@ def from_validation_error(path: str | Path, err: ValidationError, prefix: str = 
     elif first["type"] == "missing":
         msg = "required field is missing"
     return InputError(path, field, msg)
+
+
+MIN_SECRET_PREFIX = 8
+SECRET_SUFFIXES = ("_API_KEY", "_AUTH_TOKEN")
+
+
+def scrub_secret(text: str, secret: str, min_len: int = MIN_SECRET_PREFIX) -> str:
+    """`text` with the secret, and any run of its first `min_len` or more characters (an
+    echo cut short), replaced by `***`."""
+    if len(secret) < min_len:
+        return text.replace(secret, "***") if secret else text
+    head = secret[:min_len]
+    out, i = [], 0
+    while (start := text.find(head, i)) != -1:
+        end = start + min_len
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        out += [text[i:start], "***"]
+        i = end
+    return "".join(out) + text[i:]
+
+
+def scrub_secrets(text: str) -> str:
+    """`text` with every key or token in the environment (`*_API_KEY`, `*_AUTH_TOKEN`)
+    scrubbed, prefixes of 8 or more characters included."""
+    for name, value in os.environ.items():
+        if name.endswith(SECRET_SUFFIXES) and value.strip():
+            text = scrub_secret(text, value.strip())
+    return text

@@ -36,7 +36,7 @@ from harness.backends.base import (
     Usage,
 )
 from harness.backends.pricing import estimate_cost
-from harness.errors import InputError
+from harness.errors import InputError, scrub_secret
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 DEFAULT_MAX_RETRIES = 4
@@ -139,8 +139,7 @@ def _describe(err: anthropic.AnthropicError, key: str) -> str:
         line = f"anthropic: {type(err).__name__}: {err.message} (gave up after the SDK's retries)"
     else:
         line = f"anthropic: {type(err).__name__}: {err}"
-    line = " ".join(line.split())
-    return line.replace(key, "***") if key else line
+    return scrub_secret(" ".join(line.split()), key)
 
 
 def _message_param(message: ChatMessage) -> MessageParam:

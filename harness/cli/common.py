@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from harness.errors import InputError
+from harness.errors import InputError, scrub_secrets
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -18,7 +18,8 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr; no key from the environment, nor 8+ characters of one, survives."""
+    typer.echo(f"error: {scrub_secrets(message)}", err=True)
     return typer.Exit(code)
 
 

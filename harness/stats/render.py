@@ -57,10 +57,16 @@ def to_text(sections: list[Section]) -> str:
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 
+_LINK_SYNTAX = str.maketrans({"[": "\\[", "]": "\\]"})
+
+
 def _inert(text: str) -> str:
     """Ids and names come from runs: angle brackets as entities, so a pull-request comment
-    never renders them as HTML."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    never renders them as HTML, and square brackets escaped, so `[x](javascript:...)` or an
+    image from a persona id is shown as text, never made a link."""
+    text = text.replace("\\[", "[").replace("\\]", "]")  # escaped already (md_text): once
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_LINK_SYNTAX)
 
 
 def _cell(text: str) -> str:
