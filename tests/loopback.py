@@ -13,7 +13,9 @@ Fault injection (`Faults`): a share of requests is answered with a fault drawn f
 `retry-after`, 529, 500, a dropped connection, a truncated body, a junk 200 and a hang, and a
 share of distinct request bodies is answered 400 every time (a bad request stays bad). The
 server prices every message it sends in full (`billed_usd`), so a client's own accounting can
-be checked against what it was billed.
+be checked against what it was billed. A reply whose client has already hung up (a killed
+process) is not sent and not billed, only counted (`abandoned_calls`); a reply written just
+before the client died is billed, as a real API would, though the client never read it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -278,6 +282,7 @@ class LoopbackServer:
         self.latency_s = latency_s
         self.billed_usd = 0.0
         self.billed_calls = 0
+        self.abandoned_calls = 0  # replies whose client had hung up (a kill): not sent, not billed
         self.hold_after: int | None = None  # answer this many requests, hold the rest
         self.released = threading.Event()
         self._admitted = 0
@@ -402,6 +407,11 @@ class LoopbackServer:
                     time.sleep(reply.delay_s)
                     self.close_connection = True
                     return
+                if status == 200 and reply.payload is None and self._client_gone():
+                    with server._lock:
+                        server.abandoned_calls += 1
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -416,6 +426,16 @@ class LoopbackServer:
                 self.wfile.flush()
                 if status == 200 and reply.payload is None:
                     server.bill(json.loads(payload))
+
+            def _client_gone(self) -> bool:
+                """The client closed its end (a killed process): nothing left to deliver to."""
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                if not readable:
+                    return False
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             do_POST = _handle
             do_GET = _handle

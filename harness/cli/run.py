@@ -141,6 +141,11 @@ def show_run(
         f"{manifest.model_calls}  cache hits: {manifest.cache_hits}  "
         f"cost estimate: ${manifest.cost_usd:.4f}  spent: ${manifest.spent_usd:.4f}"
     )
+    if manifest.in_doubt_calls:
+        typer.echo(
+            f"in doubt:   {manifest.in_doubt_calls} call(s) cut off by a kill before their reply "
+            f"was read: may have been billed, up to ${manifest.in_doubt_max_usd:.4f} more"
+        )
     for f in failures:
         typer.echo(f"failed:     {f.interview_id}: {f.reason}")
     typer.echo("")

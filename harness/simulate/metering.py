@@ -92,10 +92,16 @@ class MeteredBackend:
     async def complete(self, request: ModelRequest) -> ModelResponse:
         ceiling = call_ceiling_usd(request)
         self.budget.reserve(ceiling)
+        interview = current_interview.get()
         cost = None
         try:
-            response = await self.inner.complete(request)
-            self.ledger.record(current_interview.get(), request.role, response)
+            call = self.ledger.sent(interview, request.role, request.model, ceiling)
+            try:
+                response = await self.inner.complete(request)
+            except Exception:
+                self.ledger.unanswered(call)  # a cancelled call stays in doubt: it may be billed
+                raise
+            self.ledger.answered(call, interview, request.role, response)
             cost = response.cost_usd
         finally:
             self.budget.settle(ceiling, cost)

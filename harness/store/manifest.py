@@ -66,6 +66,12 @@ class Manifest(BaseModel):
     spent_usd: float = Field(
         default=0.0, description="calls the model answered, kills included (from spend.jsonl)"
     )
+    in_doubt_calls: int = Field(
+        default=0, description="calls sent but cut off by a kill before their reply was read"
+    )
+    in_doubt_max_usd: float = Field(
+        default=0.0, description="the most the in-doubt calls can have cost (their ceilings)"
+    )
     fingerprint: dict[str, Any] = Field(
         default_factory=dict,
         description="everything but the prompt under test; runs compare only when these match",
