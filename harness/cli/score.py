@@ -78,6 +78,13 @@ JudgeModel = Annotated[
     str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+OnlyUncertain = Annotated[
+    bool,
+    typer.Option(
+        "--judge-only-uncertain",
+        help="Ask the judge only about verdicts the deterministic scorers mark uncertain.",
+    ),
+]
 
 
 def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
@@ -98,12 +105,17 @@ def _make_judge(kind: JudgeKind, model: str | None, runs_dir: Path) -> Judge | N
 
 
 async def _score(
-    transcripts: Sequence[Transcript], judge: Judge | None, progress: ProgressSink | None
+    transcripts: Sequence[Transcript],
+    judge: Judge | None,
+    progress: ProgressSink | None,
+    only_uncertain: bool = False,
 ) -> list[ScoreRecord]:
     from harness.scoring.score import score_transcripts
 
     try:
-        return await score_transcripts(transcripts, judge=judge, progress=progress)
+        return await score_transcripts(
+            transcripts, judge=judge, progress=progress, only_uncertain=only_uncertain
+        )
     finally:
         if judge is not None:
             await judge.aclose()
@@ -136,6 +148,7 @@ def score(
     ] = OutputFormat.jsonl,
     judge: JudgeOpt = JudgeKind.none,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
@@ -168,7 +181,7 @@ def score(
         if n > 1:
             typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
     progress = _progress(len(transcripts), judge is not JudgeKind.none, quiet)
-    records = asyncio.run(_score(transcripts, judge_obj, progress))
+    records = asyncio.run(_score(transcripts, judge_obj, progress, judge_only_uncertain))
     if run_dir is not None:
         from harness.scoring.runs import save_scores
 
@@ -204,6 +217,7 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
 def validate_scorers(
     judge: JudgeOpt = JudgeKind.none,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     golden: Annotated[
         Path | None,
         typer.Option(
@@ -237,7 +251,9 @@ def validate_scorers(
     async def run() -> str:
         try:
             progress = _progress(0, True, quiet) if judge_obj is not None else None
-            report = await validate_reference(reference, judge=judge_obj, progress=progress)
+            report = await validate_reference(
+                reference, judge=judge_obj, progress=progress, only_uncertain=judge_only_uncertain
+            )
         finally:
             if judge_obj is not None:
                 await judge_obj.aclose()

@@ -17,6 +17,7 @@ import jinja2
 
 from harness.contracts import RuleResult, ScoreRecord
 from harness.scoring.golden import GoldenCase
+from harness.scoring.score import DETERMINISTIC
 from harness.scoring.validate import ValidationReport
 from harness.store.runs import write_json_atomic
 
@@ -60,19 +61,26 @@ def _verdict(who: str, result: RuleResult, label: RuleResult | None) -> Verdict:
     return Verdict(who, result.verdict, list(result.turns), list(result.evidence), reason, agrees)
 
 
+def _made_by(record: ScoreRecord, rule: str, judged: bool) -> bool:
+    """Whether this record's verdict on the rule is the scorer's own: the judge's records keep
+    deterministic verdicts where the judge was not asked (or failed)."""
+    who = getattr(record, "scorers", {}).get(rule, DETERMINISTIC)
+    return who != DETERMINISTIC if judged else who == DETERMINISTIC
+
+
 def gallery_items(
-    cases: Sequence[GoldenCase], scored: Sequence[tuple[str, Sequence[ScoreRecord]]]
+    cases: Sequence[GoldenCase], scored: Sequence[tuple[str, Sequence[ScoreRecord], bool]]
 ) -> list[GalleryItem]:
     """One item per (case, rule) where at least one scorer disagrees with the label (verdict,
-    or turns of a fail); every scorer's verdict is shown, agreeing or not."""
+    or turns of a fail); every scorer's verdict is shown, agreeing or not. `scored`: (name,
+    records in case order, whether they are the judge's)."""
     items: list[GalleryItem] = []
     for i, case in enumerate(cases):
         for rule, label in case.labels.rules.items():
             verdicts = [
                 _verdict(who, records[i].rules[rule], label)
-                for who, records in scored
-                if rule in records[i].rules
-                and getattr(records[i], "scorers", {}).get(rule, who) == who
+                for who, records, judged in scored
+                if rule in records[i].rules and _made_by(records[i], rule, judged)
             ]
             if all(v.agrees for v in verdicts):
                 continue
@@ -107,12 +115,11 @@ def gallery_items(
 
 
 def render_gallery(report: ValidationReport) -> str:
-    scored: list[tuple[str, Sequence[ScoreRecord]]] = [
-        (report.deterministic.scorer, report.deterministic_records)
+    scored: list[tuple[str, Sequence[ScoreRecord], bool]] = [
+        (report.deterministic.scorer, report.deterministic_records, False)
     ]
     if report.judged is not None and report.judged_records is not None:
-        # A transcript the judge failed on keeps deterministic verdicts: no judge row there.
-        scored.append((report.judged.scorer, report.judged_records))
+        scored.append((report.judged.scorer, report.judged_records, True))
     items = gallery_items(report.reference.cases, scored)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.scoring", "templates"),

@@ -222,9 +222,11 @@ async def validate_reference(
     *,
     judge: Judge | None = None,
     progress: ProgressSink | None = None,
+    only_uncertain: bool = False,
 ) -> ValidationReport:
     """The deterministic scorers against the reference's labels, and the judge too when one
-    is given (on the rules it judges), each weighted by stratum when the set needs it."""
+    is given (on the rules it judges; with `only_uncertain`, the deterministic verdicts with
+    the judge's in place of the uncertain ones), each weighted by stratum when needed."""
     transcripts = [c.transcript for c in reference.cases]
     deterministic = await score_transcripts(transcripts)
     weights = dict(weights=reference.weights, strata=reference.strata)
@@ -234,12 +236,14 @@ async def validate_reference(
         return report
     from harness.scoring.judge import JUDGED_RULES
 
-    judged = await score_transcripts(transcripts, judge=judge, progress=progress)
+    judged = await score_transcripts(
+        transcripts, judge=judge, progress=progress, only_uncertain=only_uncertain
+    )
     validation = compare(
         reference.cases,
         judged,
         rules=sorted(JUDGED_RULES),
-        scorer=judge.name,
+        scorer=f"{judge.name} on uncertain" if only_uncertain else judge.name,
         **weights,  # type: ignore[arg-type]
     )
     return replace(report, judged_records=judged, judged=validation)
