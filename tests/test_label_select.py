@@ -11,6 +11,7 @@ from harness.scoring.score import score_transcript
 from harness.store.rundata import RunData
 from tests.factories import hand_manifest
 from tests.test_scoring_support import cand, interview, intv
+from tests.test_scoring_uncertain import GROUNDED
 
 
 def _transcripts() -> list[Transcript]:
@@ -18,7 +19,12 @@ def _transcripts() -> list[Transcript]:
     for i in range(12):
         reply = "What's next?" if i == 0 else "What's the TTL?"  # one rare drill_down fail
         out.append(
-            interview(cand("We'd add a cache.", "gloss:cache"), intv(reply), interview_id=f"t{i}")
+            interview(
+                cand("We'd add a cache.", "gloss:cache"),
+                intv(reply),
+                feedback=GROUNDED,
+                interview_id=f"t{i}",
+            )
         )
     return out
 
@@ -64,3 +70,16 @@ def test_the_order_is_a_seeded_shuffle_within_strata() -> None:
 def test_rare_rules_are_those_failing_in_at_most_a_tenth() -> None:
     records: list[ScoreRecord] = [score_transcript(t) for t in _transcripts()]
     assert rare_rules(records) == {"drill_down"}
+
+
+def test_without_a_judge_uncertain_verdicts_come_first() -> None:
+    transcripts = _transcripts()
+    transcripts[4] = interview(
+        cand("We'd add a cache.", "gloss:cache"),
+        intv("How will the database keep up with writes?"),  # a near miss: uncertain
+        feedback=GROUNDED,
+        interview_id="t4",
+    )
+    queue = build_queue([_run(transcripts, {})], "disagreement", seed="s")
+    first = queue[0]
+    assert (first.stratum, first.transcript.interview_id) == ("uncertain", "t4")

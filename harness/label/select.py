@@ -50,15 +50,22 @@ def _judged(record: ScoreRecord | None) -> dict[str, str]:
 
 
 def stratum_of(
-    deterministic: ScoreRecord, judged: ScoreRecord | None, rare_rules: set[str], order: str
+    deterministic: ScoreRecord,
+    judged: ScoreRecord | None,
+    rare_rules: set[str],
+    order: str,
+    with_judge: bool,
 ) -> str:
+    """`with_judge`: some transcript of the runs was judged, so disagreement is the first
+    stratum; otherwise the deterministic scorers' uncertain verdicts are."""
     if order == "random":
         return "random"
     if order == "disagreement":
-        verdicts = _judged(judged)
-        if any(deterministic.rules[r].verdict != v for r, v in verdicts.items()):
-            return "disagreement"
-        if any(getattr(result, "uncertain", False) for result in deterministic.rules.values()):
+        if with_judge:
+            verdicts = _judged(judged)
+            if any(deterministic.rules[r].verdict != v for r, v in verdicts.items()):
+                return "disagreement"
+        elif any(getattr(result, "uncertain", False) for result in deterministic.rules.values()):
             return "uncertain"
     if any(deterministic.rules[r].verdict == "fail" for r in rare_rules):
         return "rare"
@@ -81,8 +88,9 @@ def build_queue(runs: Sequence[RunData], order: str, seed: str) -> list[QueueIte
         pairs += [(t, run.manifest.run_id, stored.get(t.interview_id)) for t in run.transcripts]
     deterministic = score_many([t for t, _, _ in pairs], workers=1)
     rare = rare_rules(deterministic)
+    with_judge = any(_judged(judged) for _, _, judged in pairs)
     strata = [
-        stratum_of(d, judged, rare, order)
+        stratum_of(d, judged, rare, order, with_judge)
         for d, (_, _, judged) in zip(deterministic, pairs, strict=True)
     ]
     sizes = Counter(strata)
