@@ -182,6 +182,25 @@ def interviewer_reply(body: Body) -> Reply:
     return message(QUESTIONS[(asked - 1) % len(QUESTIONS)])
 
 
+def message_body(body: Body, reply: Reply, cache: PromptCacheModel, message_id: str) -> Body:
+    """The Messages reply for a request body: the scripted text, usage from the cache model."""
+    text = reply.text or ""
+    content: list[Body] = []
+    if reply.thinking is not None:
+        content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
+    content.append({"type": "text", "text": text})
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "unknown"),
+        "content": content,
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
+        "usage": reply.usage or cache.usage(body, text),
+    }
+
+
 class LoopbackServer:
     """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `responder`."""
 
@@ -243,21 +262,7 @@ class LoopbackServer:
         return reply.status, headers, json.dumps(payload).encode()
 
     def _message(self, body: Body, reply: Reply) -> Body:
-        text = reply.text or ""
-        content: list[Body] = []
-        if reply.thinking is not None:
-            content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
-        content.append({"type": "text", "text": text})
-        return {
-            "id": f"msg_loopback_{len(self.requests)}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", "unknown"),
-            "content": content,
-            "stop_reason": reply.stop_reason,
-            "stop_sequence": None,
-            "usage": reply.usage or self.cache.usage(body, text),
-        }
+        return message_body(body, reply, self.cache, f"msg_loopback_{len(self.requests)}")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -28,13 +28,28 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    batch: Annotated[
+        bool,
+        typer.Option("--batch", help="Anthropic calls as Message Batches (50% off)."),
+    ] = False,
+    batch_poll: Annotated[
+        float | None,
+        typer.Option("--batch-poll", min=0.01, help="Seconds between batch status checks."),
+    ] = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
     loaded = load_suite(suite)
     from harness.simulate.progress import default_progress
 
+    options = None
+    if batch or batch_poll is not None:
+        from harness.backends.batch import BatchOptions
+
+        options = BatchOptions() if batch_poll is None else BatchOptions(poll_s=batch_poll)
     try:
-        run_dir = run_suite(loaded, runs_dir, resume=resume, progress=default_progress(not quiet))
+        run_dir = run_suite(
+            loaded, runs_dir, resume=resume, progress=default_progress(not quiet), batch=options
+        )
     except BackendFatalError as err:
         raise fail(f"model backend: {err}", code=1) from None
     manifest = read_manifest(run_dir)
