@@ -81,6 +81,8 @@ class BatchesServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
+        # A client killed mid-request (the kill -9 test) is expected: no traceback on stderr.
+        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     # -- test helpers --------------------------------------------------------------------------

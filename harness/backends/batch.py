@@ -1,10 +1,10 @@
 """Message Batches: the pending calls of many interviews go to Claude as one batch, at half price.
 
 A `Batcher` collects calls instead of sending them. It sends what it holds as one Message Batch
-when every interview it serves is waiting (or after a short idle window, for stages that do not
-say how many callers there are: regrades, the judge), so a run takes about as many batches as
-its longest interview has turns. Each request's `custom_id` is its response-cache key, so it is
-the same in every process and results are matched by it, whatever their order.
+once every interview it serves is waiting in its queue (or after a short idle window, for stages
+that do not say how many callers there are: regrades, the judge), so a run takes about as many
+batches as its longest interview has turns. Each request's `custom_id` is its response-cache
+key, so it is the same in every process and results are matched by it, whatever their order.
 
 Durability: a batch's id and custom_ids are appended (and fsynced) to a journal in the run
 folder before anything waits on it. A process killed while batches are pending finds them there
@@ -67,7 +67,7 @@ class BatchOptions(BaseModel):
 
     poll_s: float = Field(default=30.0, gt=0, description="seconds between status checks")
     idle_s: float = Field(default=0.5, ge=0, description="send after this long with no new call")
-    max_wait_s: float = Field(default=10.0, gt=0, description="send at the latest this long after")
+    max_wait_s: float = Field(default=120.0, gt=0, description="send at the latest this long after")
     attempts: int = Field(default=3, ge=1, le=10, description="tries per call (errored, expired)")
 
 
@@ -190,22 +190,32 @@ class Batcher:
         self._kick()
         return await future
 
-    def _waiting(self) -> int:
-        return sum(len(c.waiters) for c in (*self._queue.values(), *self._sent.values()))
+    def _queued(self) -> int:
+        return sum(len(c.waiters) for c in self._queue.values())
 
     def _kick(self) -> None:
-        """Send now if every caller waits; else (re)arm the idle timer, capped by max_wait_s."""
+        """Decide when to send what is queued. With counted callers (interviews): once every one
+        of them waits in the queue, so each batch is one round and the rounds stay in step (a
+        caller still waiting on an earlier batch is waited for). Without (regrades, the judge):
+        after `idle_s` with no new call. Either way at the latest `max_wait_s` after the first."""
         if self._closed or not self._queue:
             return
-        if self._active and self._waiting() >= self._active:
-            self._flush()
-            return
         loop = asyncio.get_running_loop()
+        if self._active and self._queued() >= self._active:
+            # Callers made ready in this same step (a batch's answers) queue first, then it goes.
+            loop.call_soon(self._flush_if_all_queued)
+            return
         first = min(c.queued_at for c in self._queue.values())
-        due = min(time.monotonic() + self.options.idle_s, first + self.options.max_wait_s)
+        due = first + self.options.max_wait_s
+        if not self._active:
+            due = min(due, time.monotonic() + self.options.idle_s)
         if self._timer is not None:
             self._timer.cancel()
         self._timer = loop.call_later(max(0.0, due - time.monotonic()), self._flush)
+
+    def _flush_if_all_queued(self) -> None:
+        if self._queued() >= self._active:
+            self._flush()
 
     def _flush(self) -> None:
         if self._timer is not None:
