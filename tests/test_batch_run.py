@@ -78,6 +78,18 @@ def test_batched_run_takes_one_batch_per_round(server: BatchesServer, tmp_path: 
     assert again.exit_code == 0, again.output
     assert server.creates == longest
 
+    # A regrade stage is one batch: every transcript x every sample.
+    regrade = ["regrade", run_dir.name, "-k", "3", "--runs-dir", str(runs), "-q"]
+    result = CliRunner().invoke(app, [*regrade, "--batch", "--batch-poll", "0.01"])
+    assert result.exit_code == 0, result.output
+    assert server.creates == longest + 1
+    # the loopback answers deterministically, so repeats of a persona share their cut
+    # transcript: identical requests go once
+    distinct_cuts = len({json.dumps([x.text for x in t.turns]) for t in transcripts})
+    assert len(server.created_ids()[-1]) == distinct_cuts * 3
+    records = [json.loads(x) for x in (run_dir / "regrades.jsonl").read_text().splitlines()]
+    assert len(records) == 12 and all(r["meta"]["batched"] for r in records)
+
 
 def test_batch_true_per_role_in_the_suite(server: BatchesServer, tmp_path: Path) -> None:
     suite = _project(tmp_path / "project", batch=True)

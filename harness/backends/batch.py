@@ -165,6 +165,7 @@ class Batcher:
         self._closed = False
         self._canceling = False
         self._in_flight: set[str] = set()
+        self._recovered: list[tuple[str, dict[str, _Call]]] = []
 
     # -- callers -------------------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ class Batcher:
 
     async def call(self, request: ModelRequest, key: str) -> ModelResponse:
         """The response to `request`, through the next batch (or one already holding `key`)."""
+        self._follow_recovered()
         future: asyncio.Future[ModelResponse] = asyncio.get_running_loop().create_future()
         pending = self._sent.get(key) or self._queue.get(key)
         if pending is not None:  # the same request from another caller, or re-attached
@@ -346,16 +348,22 @@ class Batcher:
     # -- resume --------------------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Re-attach to the journal's pending batches; returns how many there were. Each is
-        followed until it ends and its answers land in the response cache; meanwhile a call for
-        one of its custom_ids waits for it instead of sending the request again."""
+        """Re-attach to the journal's pending batches; returns how many there were. From the
+        first call on, each is followed until it ends and its answers land in the response cache;
+        a call for one of its custom_ids waits for it instead of sending the request again."""
         pending = self.journal.pending()
         for batch_id, keys in pending.items():
             calls = {key: self._sent.setdefault(key, _Call(key, None)) for key in keys}
             self._in_flight.add(batch_id)
-            self._spawn(self._follow(batch_id, calls))
+            self._recovered.append((batch_id, calls))
         self.counts.recovered = len(pending)
         return len(pending)
+
+    def _follow_recovered(self) -> None:
+        """Start following the recovered batches (needs the running event loop)."""
+        while self._recovered:
+            batch_id, calls = self._recovered.pop(0)
+            self._spawn(self._follow(batch_id, calls))
 
     async def cancel(self) -> None:
         """Ask the API to cancel every batch in flight (a run budget reached, say): entries not
@@ -414,8 +422,7 @@ def open_batcher(
     *,
     sink: object = None,
 ) -> Batcher:
-    """A batcher journaling to `journal_path`, re-attached to the batches pending there; call
-    it inside the event loop that will make the calls."""
+    """A batcher journaling to `journal_path`, re-attached to the batches pending there."""
     batcher = Batcher(BatchJournal(journal_path), cache, options, sink=sink)
     batcher.recover()
     return batcher

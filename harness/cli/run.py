@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from harness.backends.base import BackendFatalError
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
@@ -28,24 +29,14 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    batch: Annotated[
-        bool,
-        typer.Option("--batch", help="Anthropic calls as Message Batches (50% off)."),
-    ] = False,
-    batch_poll: Annotated[
-        float | None,
-        typer.Option("--batch-poll", min=0.01, help="Seconds between batch status checks."),
-    ] = None,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
     loaded = load_suite(suite)
     from harness.simulate.progress import default_progress
 
-    options = None
-    if batch or batch_poll is not None:
-        from harness.backends.batch import BatchOptions
-
-        options = BatchOptions() if batch_poll is None else BatchOptions(poll_s=batch_poll)
+    options = batch_options(batch, batch_poll)
     try:
         run_dir = run_suite(
             loaded, runs_dir, resume=resume, progress=default_progress(not quiet), batch=options
