@@ -182,3 +182,44 @@ async def test_resume_reattaches_to_a_pending_batch(server: BatchesServer, tmp_p
     assert cache.get(requests[1].cache_key("anthropic")) is not None
     assert BatchJournal(tmp_path / JOURNAL).pending() == {}
     cache.close()
+
+
+async def test_judge_stage_is_one_batch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`sdi score --judge anthropic --batch`: every transcript's judge call in one batch; an
+    unreadable answer's retry goes in the next."""
+    from harness.scoring.judge import JUDGE_JOURNAL, make_judge
+    from harness.scoring.score import score_transcripts
+    from tests.loopback import message
+    from tests.test_judge import TRANSCRIPT, _answer, _rubric
+
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    for rule in ("pushback", "drill_down", "no_direct_correction", "in_role", "score_justified"):
+        (folder / f"{rule}.yaml").write_text(json.dumps(_rubric(rule)))
+    answers = iter([message("not json"), *[message(json.dumps(_answer()))] * 4])
+    transcripts = [
+        TRANSCRIPT.model_copy(
+            update={
+                "interview_id": f"t{i}",
+                "turns": [
+                    TRANSCRIPT.turns[0].model_copy(update={"text": f"Interview {i}, please."}),
+                    *TRANSCRIPT.turns[1:],
+                ],
+            }
+        )
+        for i in range(3)
+    ]
+    with running_batches(monkeypatch, responder=lambda body: next(answers)) as server:
+        judge = make_judge(
+            "anthropic",
+            model=MODEL,
+            cache_path=tmp_path / "cache.sqlite",
+            rubrics_dir=folder,
+            batch=FAST,
+        )
+        records = await score_transcripts(transcripts, judge=judge, concurrency=len(transcripts))
+        await judge.aclose()
+    assert [len(ids) for ids in server.created_ids()] == [3, 1]
+    assert all(r.rules["pushback"].verdict == "fail" for r in records)
+    assert not any(getattr(r, "judge_error", None) for r in records)
+    assert BatchJournal(tmp_path / JUDGE_JOURNAL).pending() == {}
