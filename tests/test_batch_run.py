@@ -106,6 +106,14 @@ def test_batch_on_a_backend_without_batches_is_bad_input(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "interviewer" in result.stderr and "anthropic" in result.stderr
     assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
+    synthetic = write_project(tmp_path / "synthetic")
+    result = CliRunner().invoke(app, ["run", str(synthetic), "--runs-dir", str(tmp_path / "r")])
+    assert result.exit_code == 0  # no batches asked for: fine
+    result = CliRunner().invoke(
+        app, ["run", str(synthetic), "--runs-dir", str(tmp_path / "r2"), "--batch"]
+    )
+    assert result.exit_code == 2 and "--batch" in result.stderr
+    assert not (tmp_path / "r2").exists()
 
 
 def _sdi(*args: str, server: BatchesServer) -> subprocess.Popen[bytes]:

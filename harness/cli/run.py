@@ -13,6 +13,7 @@ from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
+from harness.errors import InputError
 from harness.simulate.runner import run_suite
 from harness.store.index import RunIndex
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
@@ -37,6 +38,10 @@ def run(
     from harness.simulate.progress import default_progress
 
     options = batch_options(batch, batch_poll)
+    if options is not None and "anthropic" not in loaded.backends_used():
+        raise InputError(
+            suite, "--batch", "needs a role on the anthropic backend (Message Batches)"
+        )
     try:
         run_dir = run_suite(
             loaded, runs_dir, resume=resume, progress=default_progress(not quiet), batch=options
