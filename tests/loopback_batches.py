@@ -21,19 +21,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.loopback import (
-    FAKE_API_KEY,
     Body,
+    HttpLoopback,
     PromptCacheModel,
     RecordedRequest,
     Reply,
     interviewer_reply,
     message_body,
+    point_sdk_at,
 )
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -60,7 +60,7 @@ class Batch:
         return [str(r["custom_id"]) for r in self.requests]
 
 
-class BatchesServer:
+class BatchesServer(HttpLoopback):
     """The Message Batches API on 127.0.0.1 (see the module doc)."""
 
     def __init__(
@@ -79,18 +79,11 @@ class BatchesServer:
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCacheModel()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
+        super().__init__()
         # A client killed mid-request (the kill -9 test) is expected: no traceback on stderr.
         self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     # -- test helpers --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def creates(self) -> int:
@@ -109,24 +102,9 @@ class BatchesServer:
             for batch in self.batches.values():
                 batch.held = False
 
-    def start(self) -> BatchesServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> BatchesServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # -- the API -------------------------------------------------------------------------------
 
-    def _answer(self, recorded: RecordedRequest) -> tuple[int, bytes, str]:
+    def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append(recorded)
             match = _ROUTE.match(recorded.path)
@@ -143,17 +121,17 @@ class BatchesServer:
                 if batch.ended is None:
                     return _error(400, "invalid_request_error", "batch still in progress")
                 lines = "".join(json.dumps(r) + "\n" for r in batch.results)
-                return 200, lines.encode(), "application/binary"
+                return 200, {"content-type": "application/binary"}, lines.encode()
             if action == "cancel" and recorded.method == "POST":
                 batch.cancel_at = batch.cancel_at or time.time()
                 batch.held = False
                 self._advance(batch)
-                return 200, json.dumps(self._batch_json(batch)).encode(), "application/json"
+                return _json(self._batch_json(batch))
             if action is None and recorded.method == "GET":
-                return 200, json.dumps(self._batch_json(batch)).encode(), "application/json"
+                return _json(self._batch_json(batch))
             return _error(405, "invalid_request_error", f"{recorded.method} not allowed")
 
-    def _create(self, body: Body) -> tuple[int, bytes, str]:
+    def _create(self, body: Body) -> tuple[int, dict[str, str], bytes]:
         if self.create_errors:
             status, kind = self.create_errors.popleft()
             return _error(status, kind, f"scripted {kind}")
@@ -173,7 +151,7 @@ class BatchesServer:
         batch = Batch(batch_id, requests, now, now + self.delay_s, held=held)
         self.batches[batch_id] = batch
         self.order.append(batch_id)
-        return 200, json.dumps(self._batch_json(batch)).encode(), "application/json"
+        return _json(self._batch_json(batch))
 
     def _advance(self, batch: Batch) -> None:
         """End a batch whose time has come: answer, fail or expire each entry, in order."""
@@ -225,53 +203,19 @@ class BatchesServer:
             ),
         }
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = None
-                recorded = RecordedRequest(
-                    method=self.command,
-                    path=self.path.split("?")[0],
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=parsed if isinstance(parsed, dict) else None,
-                    raw=raw,
-                )
-                status, payload, kind = server._answer(recorded)
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("request-id", "req_loopback_batches")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_POST = _handle
-            do_GET = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+def _json(body: Body, status: int = 200) -> tuple[int, dict[str, str], bytes]:
+    headers = {"content-type": "application/json", "request-id": "req_loopback_batches"}
+    return status, headers, json.dumps(body).encode()
 
 
-def _error(status: int, kind: str, text: str) -> tuple[int, bytes, str]:
-    body = {"type": "error", "error": {"type": kind, "message": text}}
-    return status, json.dumps(body).encode(), "application/json"
+def _error(status: int, kind: str, text: str) -> tuple[int, dict[str, str], bytes]:
+    return _json({"type": "error", "error": {"type": kind, "message": text}}, status)
 
 
 @contextmanager
 def running_batches(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[BatchesServer]:
     """A running batches server with the SDK pointed at it and a fake key."""
     with BatchesServer(**options) as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+        point_sdk_at(monkeypatch, server.url)
         yield server

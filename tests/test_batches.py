@@ -223,3 +223,16 @@ async def test_judge_stage_is_one_batch(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert all(r.rules["pushback"].verdict == "fail" for r in records)
     assert not any(getattr(r, "judge_error", None) for r in records)
     assert BatchJournal(tmp_path / JUDGE_JOURNAL).pending() == {}
+
+
+def test_journal_survives_a_torn_line(tmp_path: Path) -> None:
+    journal = BatchJournal(tmp_path / JOURNAL)
+    journal.created("b1", ["k1", "k2"])
+    journal.created("b2", ["k3"])
+    journal.collected("b1")
+    with (tmp_path / JOURNAL).open("a") as fh:
+        fh.write('{"event":"created","batch_id":"b3","cus')  # a kill mid-write
+    again = BatchJournal(tmp_path / JOURNAL)
+    assert again.pending() == {"b2": ["k3"]}
+    again.created("b4", ["k4"])
+    assert BatchJournal(tmp_path / JOURNAL).pending() == {"b2": ["k3"], "b4": ["k4"]}

@@ -84,6 +84,7 @@ class BatchJournal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._torn_checked = False
 
     def created(self, batch_id: str, custom_ids: list[str]) -> None:
         self._write({"event": "created", "batch_id": batch_id, "custom_ids": custom_ids})
@@ -107,8 +108,15 @@ class BatchJournal:
 
     def _write(self, entry: dict[str, Any]) -> None:
         entry["at"] = round(time.time(), 3)
+        line = json.dumps(entry, separators=(",", ":"))
+        if not self._torn_checked:
+            # After a kill mid-write, end the torn line first so this one stays readable.
+            self._torn_checked = True
+            tail = self.path.read_bytes()[-1:] if self.path.is_file() else b""
+            if tail not in (b"", b"\n"):
+                line = "\n" + line
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        append_jsonl(self.path, json.dumps(entry, separators=(",", ":")))
+        append_jsonl(self.path, line)
 
 
 @dataclass
@@ -225,8 +233,11 @@ class Batcher:
             self._timer = None
         if self._closed or not self._queue:
             return
-        calls = list(self._queue.values())
+        # A call whose every caller has gone (cancelled) is not worth paying for.
+        calls = [c for c in self._queue.values() if any(not w.done() for w in c.waiters)]
         self._queue.clear()
+        if not calls:
+            return
         for c in calls:
             self._sent[c.key] = c
         self._spawn(self._submit(calls))
