@@ -236,3 +236,10 @@ def test_journal_survives_a_torn_line(tmp_path: Path) -> None:
     assert again.pending() == {"b2": ["k3"]}
     again.created("b4", ["k4"])
     assert BatchJournal(tmp_path / JOURNAL).pending() == {"b2": ["k3"], "b4": ["k4"]}
+
+
+async def test_a_round_larger_than_a_batch_is_split(server: BatchesServer, tmp_path: Path) -> None:
+    options = BatchOptions(poll_s=0.01, idle_s=0.02, max_requests=2)
+    answers = await _ask(tmp_path, [_request(f"Q{i}?") for i in range(5)], options)
+    assert all(isinstance(a, ModelResponse) for a in answers)
+    assert sorted(len(ids) for ids in server.created_ids()) == [1, 2, 2]

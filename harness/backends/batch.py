@@ -47,6 +47,7 @@ from harness.config.suites import RoleSettings
 from harness.store.runs import append_jsonl, read_complete_lines
 
 JOURNAL = "batches.jsonl"
+MAX_BYTES = 200 * 1024 * 1024  # the API takes up to 256 MB per batch; leave room for framing
 # Errors in a batch entry that another attempt cannot fix: fail the call at once.
 FINAL_ERRORS = frozenset(
     {
@@ -69,6 +70,7 @@ class BatchOptions(BaseModel):
     idle_s: float = Field(default=0.5, ge=0, description="send after this long with no new call")
     max_wait_s: float = Field(default=120.0, gt=0, description="send at the latest this long after")
     attempts: int = Field(default=3, ge=1, le=10, description="tries per call (errored, expired)")
+    max_requests: int = Field(default=100_000, ge=1, le=100_000, description="per batch (API cap)")
 
 
 @runtime_checkable
@@ -250,12 +252,25 @@ class Batcher:
     # -- batches -------------------------------------------------------------------------------
 
     async def _submit(self, calls: list[_Call]) -> None:
-        requests: list[Request] = []
+        """Send the calls as one batch, or as several where the API's limits require."""
+        chunk: list[tuple[_Call, Request]] = []
+        size = 0
         for c in calls:
             assert c.request is not None
             c.attempts += 1
             params: MessageCreateParamsNonStreaming = message_params(c.request)
-            requests.append({"custom_id": c.key, "params": params})
+            request: Request = {"custom_id": c.key, "params": params}
+            weight = len(json.dumps(request, ensure_ascii=False).encode()) + 1
+            if chunk and (len(chunk) >= self.options.max_requests or size + weight > MAX_BYTES):
+                self._spawn(self._send(chunk))
+                chunk, size = [], 0
+            chunk.append((c, request))
+            size += weight
+        await self._send(chunk)
+
+    async def _send(self, chunk: list[tuple[_Call, Request]]) -> None:
+        calls = [c for c, _ in chunk]
+        requests = [r for _, r in chunk]
         try:
             batch = await self.client.messages.batches.create(requests=requests)
         except anthropic.AnthropicError as err:

@@ -313,11 +313,13 @@ def make_judge(
     api_key()  # InputError naming ANTHROPIC_API_KEY when it is not set
     path = cache_path or DEFAULT_CACHE
     cache = ResponseCache(path)
+    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
+
+    journal = path.with_name(JUDGE_JOURNAL)
     backend: Backend
-    if batch is None:
+    # A judge killed with batches pending batches again, re-attaching to them.
+    if batch is None and not BatchJournal(journal).pending():
         backend = AnthropicBackend()
     else:
-        from harness.backends.batch import BatchBackend, open_batcher
-
-        backend = BatchBackend(open_batcher(path.with_name(JUDGE_JOURNAL), cache, batch))
+        backend = BatchBackend(open_batcher(journal, cache, batch))
     return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)
