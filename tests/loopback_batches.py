@@ -74,6 +74,7 @@ class BatchesServer(HttpLoopback):
         self.fates: deque[str] = deque()  # "errored[:type]" / "expired", one per entry answered
         self.hold_from: int | None = None  # batches created from this index on stay in progress
         self.create_errors: deque[tuple[int, str]] = deque()  # (status, error type) for creates
+        self.junk_results = False  # results as a proxy's HTML page instead of JSONL
         self.batches: dict[str, Batch] = {}
         self.order: list[str] = []
         self.requests: list[RecordedRequest] = []
@@ -121,6 +122,8 @@ class BatchesServer(HttpLoopback):
                 if batch.ended is None:
                     return _error(400, "invalid_request_error", "batch still in progress")
                 lines = "".join(json.dumps(r) + "\n" for r in batch.results)
+                if self.junk_results:
+                    lines = "<html>upstream proxy says hello</html>\n"
                 return 200, {"content-type": "application/binary"}, lines.encode()
             if action == "cancel" and recorded.method == "POST":
                 batch.cancel_at = batch.cancel_at or time.time()

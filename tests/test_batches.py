@@ -243,3 +243,12 @@ async def test_a_round_larger_than_a_batch_is_split(server: BatchesServer, tmp_p
     answers = await _ask(tmp_path, [_request(f"Q{i}?") for i in range(5)], options)
     assert all(isinstance(a, ModelResponse) for a in answers)
     assert sorted(len(ids) for ids in server.created_ids()) == [1, 2, 2]
+
+
+async def test_unreadable_results_fail_the_calls_instead_of_hanging(
+    server: BatchesServer, tmp_path: Path
+) -> None:
+    server.junk_results = True
+    answers = await asyncio.wait_for(_ask(tmp_path, [_request("A?"), _request("B?")]), 30)
+    assert all(isinstance(a, BackendFatalError) for a in answers)
+    assert len(BatchJournal(tmp_path / JOURNAL).pending()) == 1  # still there for a later try

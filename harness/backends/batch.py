@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -139,7 +139,6 @@ class BatchCounts:
     requests: int = 0
     retried: int = 0
     recovered: int = 0
-    created_ids: list[str] = field(default_factory=list)
 
     @property
     def waiting(self) -> int:
@@ -242,10 +241,20 @@ class Batcher:
             return
         for c in calls:
             self._sent[c.key] = c
-        self._spawn(self._submit(calls))
+        self._spawn(self._submit(calls), calls)
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+    def _spawn(self, work: Coroutine[Any, Any, None], calls: list[_Call]) -> None:
+        """Run `work` beside the callers; if it fails, the calls it carries fail with it."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except anthropic.AnthropicError as err:
+                self._fail(calls, describe_error(err, self._key))
+            except Exception as err:  # a full disk, say: fail the calls, never leave them waiting
+                self._fail(calls, f"anthropic batch: {type(err).__name__}: {err}")
+
+        task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -262,7 +271,7 @@ class Batcher:
             request: Request = {"custom_id": c.key, "params": params}
             weight = len(json.dumps(request, ensure_ascii=False).encode()) + 1
             if chunk and (len(chunk) >= self.options.max_requests or size + weight > MAX_BYTES):
-                self._spawn(self._send(chunk))
+                self._spawn(self._send(chunk), [c for c, _ in chunk])
                 chunk, size = [], 0
             chunk.append((c, request))
             size += weight
@@ -271,28 +280,19 @@ class Batcher:
     async def _send(self, chunk: list[tuple[_Call, Request]]) -> None:
         calls = [c for c, _ in chunk]
         requests = [r for _, r in chunk]
-        try:
-            batch = await self.client.messages.batches.create(requests=requests)
-        except anthropic.AnthropicError as err:
-            self._fail(calls, describe_error(err, self._key))
-            return
+        batch = await self.client.messages.batches.create(requests=requests)
         # Written before anything waits on the batch, so a killed process finds it again.
         self.journal.created(batch.id, [c.key for c in calls])
         self._in_flight.add(batch.id)
         self.counts.submitted += 1
         self.counts.requests += len(calls)
-        self.counts.created_ids.append(batch.id)
         self._show()
         await self._follow(batch.id, {c.key: c for c in calls})
 
     async def _follow(self, batch_id: str, calls: dict[str, _Call]) -> None:
         """Poll a batch until it ends, store its answers, hand them out, retry what failed."""
-        try:
-            batch = await self._wait_ended(batch_id)
-            results = await self._results(batch)
-        except anthropic.AnthropicError as err:
-            self._fail(list(calls.values()), describe_error(err, self._key))
-            return
+        batch = await self._wait_ended(batch_id)
+        results = await self._results(batch)
         answered: dict[str, ModelResponse] = {}
         problems: dict[str, tuple[str, bool]] = {}  # key -> (what happened, worth retrying)
         for item in results:
@@ -389,7 +389,7 @@ class Batcher:
         """Start following the recovered batches (needs the running event loop)."""
         while self._recovered:
             batch_id, calls = self._recovered.pop(0)
-            self._spawn(self._follow(batch_id, calls))
+            self._spawn(self._follow(batch_id, calls), list(calls.values()))
 
     async def cancel(self) -> None:
         """Ask the API to cancel every batch in flight (a run budget reached, say): entries not
