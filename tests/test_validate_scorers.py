@@ -40,6 +40,7 @@ from tests.loopback import Reply, message, running_loopback
 from tests.test_judge import _rubric
 from tests.test_scoring_score import FakeJudge
 from tests.test_scoring_support import cand, interview, intv
+from tests.test_scoring_uncertain import GLOSS, GROUNDED
 
 
 def test_rule_agreement_counts() -> None:
@@ -327,3 +328,56 @@ async def _validate_and_close(reference: Any, judge: Any) -> Any:
         return await validate_reference(reference, judge=judge)
     finally:
         await judge.aclose()
+
+
+def test_cli_judge_only_uncertain_asks_about_uncertain_transcripts_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replies = {
+        "sure-pass": ("What's the TTL?", "pass", []),
+        "sure-fail": ("What's next?", "fail", [5]),
+        "unsure": ("How will the database keep up with writes?", "fail", [5]),
+    }
+    cases = []
+    for case_id, (reply, verdict, turns) in replies.items():
+        t = interview(
+            cand(GLOSS, "gloss:cache"),
+            intv(reply),
+            feedback=GROUNDED,
+            interview_id=case_id,
+        )
+        rules = dict(score_transcript(t).rules)
+        rules["drill_down"] = RuleResult.model_validate({"verdict": verdict, "turns": turns})
+        cases.append(
+            GoldenCase(transcript=t, labels=GoldenLabels(final_score=7.0, rules=rules), notes="-")
+        )
+    uncertain = [
+        c.transcript.interview_id
+        for c in cases
+        if any(
+            getattr(r, "uncertain", False) for r in score_transcript(c.transcript).rules.values()
+        )
+    ]
+    assert uncertain == ["unsure"]
+    path = _label_set(
+        tmp_path / "u.jsonl", *(_label_line(c, "ann", "random", 3, "random") for c in cases)
+    )
+    with running_loopback(monkeypatch) as server:
+        server.responder = _judge_responder
+        result = CliRunner().invoke(
+            app,
+            [
+                "validate-scorers",
+                "--golden",
+                str(path),
+                "--judge",
+                "anthropic",
+                "--judge-only-uncertain",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "-q",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert len(server.messages_requests()) == 1  # only the uncertain transcript
+    assert "on uncertain beside deterministic" in result.stdout
