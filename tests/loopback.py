@@ -25,6 +25,7 @@ import json
 import random
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -56,6 +57,41 @@ class Reply:
     delay_s: float = 0.0
 
 
+def message(
+    text: str,
+    *,
+    thinking: str | None = None,
+    stop_reason: str = "end_turn",
+    usage: dict[str, int] | None = None,
+) -> Reply:
+    return Reply(text=text, thinking=thinking, stop_reason=stop_reason, usage=usage)
+
+
+def error(
+    status: int,
+    error_type: str,
+    text: str = "scripted error",
+    *,
+    retry_after: str | None = None,
+    retry_after_ms: str | None = None,
+    error_code: str | None = None,
+) -> Reply:
+    """An error reply as the API sends it; `retry-after` headers only when given."""
+    err: Body = {"type": error_type, "message": text}
+    if error_code:
+        err["details"] = {"error_code": error_code}
+    headers = {}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = retry_after_ms
+    return Reply(status=status, payload={"type": "error", "error": err}, headers=headers)
+
+
+def junk(body: bytes = b"<html>upstream proxy says hello</html>", status: int = 200) -> Reply:
+    return Reply(status=status, payload=body, headers={"content-type": "text/html"})
+
+
 def drop() -> Reply:
     """The connection closes before any response."""
     return Reply(fault="drop")
@@ -72,6 +108,8 @@ def hang(seconds: float) -> Reply:
 
 
 FAULT_KINDS = ("429", "529", "500", "drop", "truncate", "junk", "hang")
+# How an answer tells the handler what to do beyond sending it (popped, never sent).
+FAULT_HEADER, DELAY_HEADER, BILL_HEADER = "x-loopback-fault", "x-loopback-delay", "x-loopback-bill"
 
 
 @dataclass
@@ -116,41 +154,6 @@ class Faults:
             "junk": junk,
             "hang": lambda: hang(self.hang_s),
         }[kind]()
-
-
-def message(
-    text: str,
-    *,
-    thinking: str | None = None,
-    stop_reason: str = "end_turn",
-    usage: dict[str, int] | None = None,
-) -> Reply:
-    return Reply(text=text, thinking=thinking, stop_reason=stop_reason, usage=usage)
-
-
-def error(
-    status: int,
-    error_type: str,
-    text: str = "scripted error",
-    *,
-    retry_after: str | None = None,
-    retry_after_ms: str | None = None,
-    error_code: str | None = None,
-) -> Reply:
-    """An error reply as the API sends it; `retry-after` headers only when given."""
-    err: Body = {"type": error_type, "message": text}
-    if error_code:
-        err["details"] = {"error_code": error_code}
-    headers = {}
-    if retry_after is not None:
-        headers["retry-after"] = retry_after
-    if retry_after_ms is not None:
-        headers["retry-after-ms"] = retry_after_ms
-    return Reply(status=status, payload={"type": "error", "error": err}, headers=headers)
-
-
-def junk(body: bytes = b"<html>upstream proxy says hello</html>", status: int = 200) -> Reply:
-    return Reply(status=status, payload=body, headers={"content-type": "text/html"})
 
 
 @dataclass
@@ -258,17 +261,77 @@ def interviewer_reply(body: Body) -> Reply:
     return message(QUESTIONS[(asked - 1) % len(QUESTIONS)])
 
 
+def message_body(body: Body, reply: Reply, cache: PromptCacheModel, message_id: str) -> Body:
+    """The Messages reply for a request body: the scripted text, usage from the cache model."""
+    text = reply.text or ""
+    content: list[Body] = []
+    if reply.thinking is not None:
+        content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
+    content.append({"type": "text", "text": text})
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "unknown"),
+        "content": content,
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
+        "usage": reply.usage or cache.usage(body, text),
+    }
+
+
+class HttpLoopback:
+    """An HTTP server on 127.0.0.1 (a free port, in a thread) that records nothing itself and
+    hands every request to `_answer`; a context manager that starts and stops it."""
+
+    def __init__(self) -> None:
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_class(self._answer, self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
+
+    def before_answer(self) -> None:
+        """Called in the request's thread before `_answer` (a hold, a delay)."""
+
+    def delivered(self, payload: bytes) -> None:
+        """A billable reply was written in full to a connected client."""
+
+    def abandoned(self) -> None:
+        """A billable reply was not sent: its client had hung up."""
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (a cancelled or killed run) is not a server error."""
-        import sys
-
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
 
-class LoopbackServer:
-    """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `responder`."""
+class LoopbackServer(HttpLoopback):
+    """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `faults` (if any), then
+    `responder`. Each request waits `latency_s` before its answer."""
 
     def __init__(
         self,
@@ -282,7 +345,7 @@ class LoopbackServer:
         self.latency_s = latency_s
         self.billed_usd = 0.0
         self.billed_calls = 0
-        self.abandoned_calls = 0  # replies whose client had hung up (a kill): not sent, not billed
+        self.abandoned_calls = 0
         self.hold_after: int | None = None  # answer this many requests, hold the rest
         self.released = threading.Event()
         self._admitted = 0
@@ -290,14 +353,31 @@ class LoopbackServer:
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCacheModel()
         self._lock = threading.Lock()
-        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def before_answer(self) -> None:
+        with self._lock:
+            held = self.hold_after is not None and self._admitted >= self.hold_after
+            self._admitted += 0 if held else 1
+        if held:
+            self.released.wait(60)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+
+    def delivered(self, payload: bytes) -> None:
+        """Price a message sent in full, as the API would bill it."""
+        from harness.backends.base import Usage
+        from harness.backends.pricing import estimate_cost
+
+        body = json.loads(payload)
+        cost = estimate_cost(str(body.get("model")), Usage.model_validate(body["usage"]))
+        with self._lock:
+            self.billed_usd += cost
+            self.billed_calls += 1
+
+    def abandoned(self) -> None:
+        with self._lock:
+            self.abandoned_calls += 1
 
     def enqueue(self, *replies: Reply) -> None:
         with self._lock:
@@ -307,40 +387,7 @@ class LoopbackServer:
         with self._lock:
             return [r for r in self.requests if r.path == "/v1/messages"]
 
-    def start(self) -> LoopbackServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def admit(self) -> bool:
-        """Whether a request goes ahead now (False: hold it until `released`)."""
-        with self._lock:
-            if self.hold_after is not None and self._admitted >= self.hold_after:
-                return False
-            self._admitted += 1
-            return True
-
-    def bill(self, payload: Body) -> None:
-        """Price a message sent in full, as the API would bill it."""
-        from harness.backends.base import Usage
-        from harness.backends.pricing import estimate_cost
-
-        cost = estimate_cost(str(payload.get("model")), Usage.model_validate(payload["usage"]))
-        with self._lock:
-            self.billed_usd += cost
-            self.billed_calls += 1
-
-    def _answer(self, recorded: RecordedRequest) -> tuple[Reply, int, dict[str, str], bytes]:
+    def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append(recorded)
             reply = self.queue.popleft() if self.queue else None
@@ -356,94 +403,96 @@ class LoopbackServer:
             "request-id": "req_loopback",
             **reply.headers,
         }
+        if reply.fault:
+            headers[FAULT_HEADER] = reply.fault
+            headers[DELAY_HEADER] = str(reply.delay_s)
         if isinstance(reply.payload, bytes):
-            return reply, reply.status, headers, reply.payload
+            return reply.status, headers, reply.payload
+        if reply.payload is None and reply.status == 200:
+            headers[BILL_HEADER] = "1"
         payload = reply.payload if reply.payload is not None else self._message(body, reply)
-        return reply, reply.status, headers, json.dumps(payload).encode()
+        return reply.status, headers, json.dumps(payload).encode()
 
     def _message(self, body: Body, reply: Reply) -> Body:
-        text = reply.text or ""
-        content: list[Body] = []
-        if reply.thinking is not None:
-            content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
-        content.append({"type": "text", "text": text})
-        return {
-            "id": f"msg_loopback_{len(self.requests)}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", "unknown"),
-            "content": content,
-            "stop_reason": reply.stop_reason,
-            "stop_sequence": None,
-            "usage": reply.usage or self.cache.usage(body, text),
-        }
+        return message_body(body, reply, self.cache, f"msg_loopback_{len(self.requests)}")
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+def _handler_class(
+    answer: Callable[[RecordedRequest], tuple[int, dict[str, str], bytes]],
+    owner: HttpLoopback,
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler that records each request and sends what `answer` gives back, with
+    the fault, delay and billing that the answer's loopback-only headers ask for."""
 
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = None
-                recorded = RecordedRequest(
-                    method=self.command,
-                    path=self.path.split("?")[0],
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=parsed if isinstance(parsed, dict) else None,
-                    raw=raw,
-                )
-                if not server.admit():
-                    server.released.wait(60)
-                reply, status, headers, payload = server._answer(recorded)
-                if server.latency_s:
-                    time.sleep(server.latency_s)
-                if reply.fault in ("drop", "hang"):
-                    time.sleep(reply.delay_s)
-                    self.close_connection = True
-                    return
-                if status == 200 and reply.payload is None and self._client_gone():
-                    with server._lock:
-                        server.abandoned_calls += 1
-                    self.close_connection = True
-                    return
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                if reply.fault == "truncate":
-                    self.wfile.write(payload[: len(payload) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(payload)
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            recorded = RecordedRequest(
+                method=self.command,
+                path=self.path.split("?")[0],
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=parsed if isinstance(parsed, dict) else None,
+                raw=raw,
+            )
+            owner.before_answer()
+            status, headers, payload = answer(recorded)
+            fault = headers.pop(FAULT_HEADER, None)
+            delay = float(headers.pop(DELAY_HEADER, "0"))
+            billable = headers.pop(BILL_HEADER, None) is not None
+            if fault in ("drop", "hang"):
+                time.sleep(delay)
+                self.close_connection = True
+                return
+            if billable and self._client_gone():
+                owner.abandoned()
+                self.close_connection = True
+                return
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if fault == "truncate":
+                self.wfile.write(payload[: len(payload) // 2])
                 self.wfile.flush()
-                if status == 200 and reply.payload is None:
-                    server.bill(json.loads(payload))
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+            self.wfile.flush()
+            if billable:
+                owner.delivered(payload)
 
-            def _client_gone(self) -> bool:
-                """The client closed its end (a killed process): nothing left to deliver to."""
-                readable, _, _ = select.select([self.connection], [], [], 0)
-                if not readable:
-                    return False
-                try:
-                    return self.connection.recv(1, socket.MSG_PEEK) == b""
-                except OSError:
-                    return True
+        def _client_gone(self) -> bool:
+            """The client closed its end (a killed process): nothing left to deliver to."""
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
-            do_POST = _handle
-            do_GET = _handle
+        do_POST = _handle
+        do_GET = _handle
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
 
-        return Handler
+    return Handler
+
+
+def point_sdk_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """The SDK's base URL and a fake key, for a test on a loopback server."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
 
 
 @contextmanager
@@ -451,7 +500,5 @@ def running_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer
     """A running loopback server with the SDK pointed at it (`ANTHROPIC_BASE_URL`) and a fake
     `ANTHROPIC_API_KEY`; a test module wraps it in its own fixture."""
     with LoopbackServer() as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+        point_sdk_at(monkeypatch, server.url)
         yield server

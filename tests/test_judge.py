@@ -101,10 +101,10 @@ def _answer(**overrides: dict[str, Any]) -> dict[str, Any]:
             "reason": "No incorrect claim.",
         },
         "in_role": {"verdict": "pass", "turns": [], "evidence": [], "reason": "Stayed in role."},
-        "score_justified": {
+        "score_justified": {  # overturns the deterministic fail, so it cites its evidence
             "verdict": "pass",
-            "turns": [],
-            "evidence": [],
+            "turns": [7],
+            "evidence": ["Score: 6/10 because you never estimated traffic"],
             "reason": "6/10 with a reason tied to the candidate.",
         },
     }

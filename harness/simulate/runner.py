@@ -20,6 +20,7 @@ from typing import Any
 
 from harness import __version__
 from harness.backends.base import Backend, CallFailedError, Usage
+from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend, make_backend
 from harness.config.suites import OPERATIONAL_LIMITS, LoadedSuite, RoleSettings
@@ -101,8 +102,9 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
         "rubrics_sha256": rubrics_sha256(),
         "harness_version": __version__,
         "scorer_version": SCORER_VERSION,
-        "interviewer": suite.interviewer.model_dump(),
-        "candidate": suite.candidate.model_dump(),
+        # Batched or not, the same model gives the same kind of answers: runs still compare.
+        "interviewer": suite.interviewer.model_dump(exclude={"batch"}),
+        "candidate": suite.candidate.model_dump(exclude={"batch"}),
         "clock": suite.clock,
         "limits": suite.limits.model_dump(exclude=set(OPERATIONAL_LIMITS)),
     }
@@ -210,27 +212,27 @@ async def run_suite_async(
     progress: ProgressSink | None = None,
     interviewer_backend: Backend | None = None,
     candidate_backend: Backend | None = None,
+    batch: BatchOptions | None = None,
 ) -> Path:
     """Run (or resume) a suite; returns the run folder. Backends may be injected for tests.
+    `batch` sends every anthropic role through Message Batches (`batch: true` does it per role);
+    a run that used batches resumes with them, re-attaching to the batches it left pending.
 
     The run folder is locked for the whole run (one writer per run); SIGTERM stops the run
     the way Ctrl-C does, so the manifest says `interrupted` either way."""
     plans = plan_interviews(loaded)
+    options: dict[str, Any] = {
+        "progress": progress,
+        "interviewer_backend": interviewer_backend,
+        "candidate_backend": candidate_backend,
+        "batch": batch,
+    }
     if resume:
         run_dir = find_run_dir(resume, runs_dir)
         with run_writer(run_dir, "resume"):
             manifest = read_manifest(run_dir)
             _check_resumable(loaded, manifest)
-            return await _run_locked(
-                loaded,
-                runs_dir,
-                run_dir,
-                manifest,
-                plans,
-                progress,
-                interviewer_backend,
-                candidate_backend,
-            )
+            return await _run_locked(loaded, runs_dir, run_dir, manifest, plans, **options)
     ensure_runs_dir(runs_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_id = f"{stamp}-{safe_name(loaded.suite.name)}-{secrets.token_hex(2)}"
@@ -238,16 +240,7 @@ async def run_suite_async(
     run_dir.mkdir(parents=True)
     with run_writer(run_dir, "run"):
         manifest = new_manifest(loaded, run_id, len(plans))
-        return await _run_locked(
-            loaded,
-            runs_dir,
-            run_dir,
-            manifest,
-            plans,
-            progress,
-            interviewer_backend,
-            candidate_backend,
-        )
+        return await _run_locked(loaded, runs_dir, run_dir, manifest, plans, **options)
 
 
 async def _run_locked(
@@ -256,9 +249,11 @@ async def _run_locked(
     run_dir: Path,
     manifest: Manifest,
     plans: list[InterviewPlan],
+    *,
     progress: ProgressSink | None,
     interviewer_backend: Backend | None,
     candidate_backend: Backend | None,
+    batch: BatchOptions | None,
 ) -> Path:
     done = _finished(run_dir)
     (run_dir / TRANSCRIPTS).touch()  # a run killed before its first interview still reads
@@ -278,14 +273,28 @@ async def _run_locked(
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
         if injected is None:
-            injected = make_backend(settings, suite.limits)
+            batched = batcher is not None and batches_role(settings, batch)
+            injected = (
+                BatchBackend(batcher)
+                if batcher and batched
+                else make_backend(settings, suite.limits)
+            )
             owned.append(injected)
         return CachedBackend(MeteredBackend(injected, ledger, budget), cache, counter)
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
     label = f"{suite.name}{' [synthetic]' if manifest.synthetic else ''}"
-    limit = asyncio.Semaphore(suite.concurrency)
+    if batch is None and (run_dir / JOURNAL).is_file():
+        batch = BatchOptions()
+    roles = [suite.interviewer, *([suite.candidate] if loaded.models_candidate() else [])]
+    batcher = (
+        open_batcher(run_dir / JOURNAL, cache, batch, sink=sink)
+        if any(batches_role(r, batch) for r in roles)
+        else None
+    )
+    # Batched, every interview runs at once: each round's calls then share one batch.
+    limit = asyncio.Semaphore(max(suite.concurrency, len(todo)) if batcher else suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
     failed: list[str] = []
     stopped: list[str] = []  # not started, or stopped, by the run budget
@@ -316,11 +325,14 @@ async def _run_locked(
                 if budget.exhausted:  # no new interview once a call could pass the budget
                     stopped.append(plan.interview_id)
                     return
+                # A batched interview waits on batches (up to 24 h): no wall-clock deadline.
+                deadline = None if batcher else plan.limits.interview_deadline_s
                 try:
-                    async with asyncio.timeout(plan.limits.interview_deadline_s):
-                        transcript = await run_interview(
-                            plan, CappedBackend(interviewer, tally), player(plan, tally)
-                        )
+                    with batcher.caller() if batcher else contextlib.nullcontext():
+                        async with asyncio.timeout(deadline):
+                            transcript = await run_interview(
+                                plan, CappedBackend(interviewer, tally), player(plan, tally)
+                            )
                 except (CallFailedError, TimeoutError) as err:
                     # This interview alone fails; its answered calls stay in the cache.
                     reason = str(err) or (
@@ -359,6 +371,8 @@ async def _run_locked(
         sink.stop()
         for backend in owned:
             await close_backend(backend)
+        if batcher is not None:
+            await batcher.aclose()
         ordered = [finished[p.interview_id] for p in plans if p.interview_id in finished]
         ledger.close()
         _totals(manifest, ordered)
