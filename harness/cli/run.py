@@ -8,13 +8,8 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.common import cli_errors, fail
-from harness.config.suites import load_suite
-from harness.contracts import load_transcripts
-from harness.simulate.runner import run_suite
-from harness.store.index import RunIndex
-from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
+from harness.store.runs import DEFAULT_RUNS_DIR
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
@@ -30,8 +25,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
-    loaded = load_suite(suite)
+    from harness.backends.base import BackendFatalError
+    from harness.config.suites import load_suite
+    from harness.contracts import load_transcripts
     from harness.simulate.progress import default_progress
+    from harness.simulate.runner import run_suite
+    from harness.store.runs import TRANSCRIPTS, read_manifest
+
+    loaded = load_suite(suite)
 
     try:
         run_dir = run_suite(loaded, runs_dir, resume=resume, progress=default_progress(not quiet))
@@ -59,6 +60,8 @@ def run(
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     """Runs recorded in the store, newest first."""
+    from harness.store.index import RunIndex
+
     index = RunIndex(runs_dir)
     rows = index.list()
     index.close()
@@ -81,7 +84,9 @@ def show_run(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
 ) -> None:
     """A run's manifest and what its interviews did."""
+    from harness.contracts import load_transcripts
     from harness.scoring.feedback import extract_score
+    from harness.store.runs import TRANSCRIPTS, find_run_dir, read_manifest
 
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = read_manifest(run_dir)

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.common import cli_errors
-from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.contracts import BadLine, ScoreRecord, Transcript
+    from harness.scoring.golden import GoldenSet
     from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
@@ -105,6 +106,8 @@ async def _score(
 
 
 def _read_file(path: Path) -> tuple[list[Transcript], list[BadLine]]:
+    from harness.contracts import BadLine, iter_transcripts
+
     good: list[Transcript] = []
     bad: list[BadLine] = []
     for item in iter_transcripts(path):
@@ -200,7 +203,12 @@ def validate_scorers(
     judge: JudgeOpt = JudgeKind.none,
     judge_model: JudgeModel = None,
     golden: Annotated[
-        Path | None, typer.Option("--golden", help="Folder of golden cases (*.yaml).")
+        Path | None,
+        typer.Option(
+            "--golden",
+            help="One folder of golden cases (*.yaml). Default: every set in "
+            "tests/golden/sets.yaml, held-out sets first.",
+        ),
     ] = None,
     misses: Annotated[
         bool, typer.Option("--misses/--no-misses", help="List each disagreement with the labels.")
@@ -208,23 +216,46 @@ def validate_scorers(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
-    """Validate the scorers against the golden set (see VALIDATE_HELP, the command's help)."""
-    from harness.scoring.golden import GOLDEN_DIR
+    """Validate the scorers against the golden sets (see VALIDATE_HELP, the command's help)."""
+    from harness.scoring.golden import GOLDEN_SETS, load_golden_sets
     from harness.scoring.validate import render, validate_golden
 
-    folder = golden or GOLDEN_DIR
     judge_obj = _make_judge(judge, judge_model, runs_dir)
+    if golden is not None:
+        sets: list[tuple[Path, str]] = [(golden, "")]
+    else:
+        listed = load_golden_sets().in_report_order()
+        sets = [(GOLDEN_SETS.parent / s.folder, _set_header(s)) for s in listed]
 
     async def run() -> str:
+        parts: list[str] = []
         try:
-            progress = _progress(0, True, quiet) if judge_obj is not None else None
-            _, result, judged = await validate_golden(folder, judge=judge_obj, progress=progress)
+            for folder, header in sets:
+                progress = _progress(0, True, quiet) if judge_obj is not None else None
+                _, result, judged = await validate_golden(
+                    folder, judge=judge_obj, progress=progress
+                )
+                body = render(folder, result, judged, misses)
+                parts.append(f"{header}\n{body}" if header else body)
         finally:
             if judge_obj is not None:
                 await judge_obj.aclose()
-        return render(folder, result, judged, misses)
+        return "\n\n".join(parts)
 
     typer.echo(asyncio.run(run()))
+
+
+def _set_header(s: GoldenSet) -> str:
+    """What a set is, and for a held-out set the figures of its first run beside today's."""
+    kind = "HELD-OUT set" if s.held_out else "DEVELOPMENT set (the scorers were tuned on it)"
+    lines = [f"=== {kind}: {s.folder} (labelled by {s.labelled_by})"]
+    if s.first_run is not None:
+        f1 = ", ".join(f"{rule} {value:.2f}" for rule, value in s.first_run.f1.items())
+        lines += [
+            f"first run, before any fix (the honest figure): F1 {f1}; {s.first_run.verdicts}",
+            "the table below is today's run: fixes since may have been made for this set",
+        ]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

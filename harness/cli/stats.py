@@ -5,6 +5,8 @@ The statistics libraries take a second to import, so they are imported inside th
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,13 +54,15 @@ def _parse_margins(items: list[str]) -> dict[str, float]:
 
 
 def _emit(json_text: str, sections: list[Section], fmt: Format) -> None:
-    """Print a report as JSON, markdown or an aligned text table."""
+    """Print a report as JSON, markdown or tables fitted to the terminal (coloured verdicts
+    when standard output is a terminal and NO_COLOR is unset)."""
     from harness.stats.render import render
 
     if fmt is Format.json:
         typer.echo(json_text)
     else:
-        typer.echo(render(sections, fmt is Format.md), nl=False)
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        typer.echo(render(sections, fmt is Format.md, colour=colour), nl=False)
 
 
 @cli_errors
