@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
 from harness.contracts import RULE_IDS, Turn, Verdict
 from harness.errors import InputError
+from harness.scoring.rubrics import load_rubrics
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
 from harness.stats.gate import GateConfig, GateReport, evaluate_gates
@@ -48,9 +50,16 @@ class PersonaView(BaseModel):
 
 
 class Violation(BaseModel):
+    """A broken rule at one turn, with why: the quote, the scorer's reason, and for a rule
+    whose chances come from the candidate (a decision, a gloss...) the turn that gave it."""
+
     rule: str
     turn: int
     evidence: str
+    note: str | None = Field(default=None, description="the scorer's reason (its `note`)")
+    opened_at: int | None = Field(
+        default=None, description="the candidate turn whose annotation gave the rule a chance"
+    )
 
 
 class InterviewView(BaseModel):
@@ -61,6 +70,7 @@ class InterviewView(BaseModel):
     run_id: str
     arm: str
     persona: str
+    sample_index: int
     problem: str | None
     final_score: float | None
     synthetic: bool
@@ -106,6 +116,33 @@ class ArmConsistency(BaseModel):
     figures: VersionConsistency
 
 
+ChangeKind = Literal["kept", "broken", "fixed", "both"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("broken", "fixed", "both", "kept")
+
+
+class ChangeCell(BaseModel):
+    """One rule under one persona across the pairs (same persona and sample) of a contrast:
+    how many pairs kept it in both versions, broke it only in the candidate, fixed it in the
+    candidate, or broke it in both; with the first pair of each kind for the paired view."""
+
+    rule: str
+    persona: str
+    counts: dict[ChangeKind, int]
+    first: dict[ChangeKind, tuple[str, str]] = Field(
+        description="kind -> (baseline interview key, candidate interview key)"
+    )
+
+
+class ContrastChanges(BaseModel):
+    baseline: str
+    candidate: str
+    pairs: int
+    cells: list[ChangeCell]
+
+    def cell(self, rule: str, persona: str) -> ChangeCell | None:
+        return next((c for c in self.cells if c.rule == rule and c.persona == persona), None)
+
+
 class ReportData(BaseModel):
     title: str
     generated_at: str
@@ -114,6 +151,9 @@ class ReportData(BaseModel):
     arms: list[str]
     personas: list[PersonaView]
     rules: list[str] = Field(default_factory=lambda: list(RULE_IDS))
+    rule_fails: dict[str, str] = Field(
+        default_factory=dict, description="rule -> when it fails, from its rubric (the why)"
+    )
     adherence: list[AdherencePoint]
     scores: list[ScoreCell]
     consistency: list[ArmConsistency]
@@ -121,6 +161,9 @@ class ReportData(BaseModel):
     interviews: list[InterviewView]
     comparison: Comparison | None = Field(description="None with a single prompt version")
     gates: GateReport | None = Field(description="None without a gate config or a single pair")
+    changes: list[ContrastChanges] = Field(
+        default_factory=list, description="per contrast: the change matrix of paired interviews"
+    )
     headline_notes: list[str] = Field(
         default_factory=list, description="why a comparison or the gates are missing"
     )
@@ -226,9 +269,25 @@ def arm_of_transcripts(runs: list[RunData]) -> ArmOf:
     return labels
 
 
+def opened_by() -> dict[str, frozenset[str]]:
+    """Rule -> the annotation kinds that give it its chances, from the rubrics."""
+    return {rule: frozenset(r.opened_by) for rule, r in load_rubrics().items() if r.opened_by}
+
+
+def _opening_turn(turns: list[Turn], before: int, kinds: frozenset[str]) -> int | None:
+    """The last candidate turn before `before` with an annotation of one of `kinds`."""
+    for k in range(min(before, len(turns)) - 1, -1, -1):
+        t = turns[k]
+        if t.role == "candidate" and any(a.kind in kinds for a in t.annotations):
+            return k
+    return None
+
+
 def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
-    """Transcripts joined with their scores; violations point at the turns they name."""
+    """Transcripts joined with their scores; violations point at the turns they name, with
+    the scorer's reason and, for rules opened by the candidate, the turn that opened them."""
     ids = Counter(t.interview_id for run in runs for t in run.transcripts)
+    openers = opened_by()
     out: list[InterviewView] = []
     for run in runs:
         run_id = run.manifest.run_id
@@ -242,8 +301,16 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
                 result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
+                note = getattr(result, "note", None)
+                kinds = openers.get(rule)
                 violations.extend(
-                    Violation(rule=rule, turn=turn, evidence=quote)
+                    Violation(
+                        rule=rule,
+                        turn=turn,
+                        evidence=quote,
+                        note=str(note) if note else None,
+                        opened_at=_opening_turn(t.turns, turn, kinds) if kinds else None,
+                    )
                     for turn, quote in zip(result.turns, quotes, strict=False)
                     if 0 <= turn < len(t.turns)
                 )
@@ -256,6 +323,7 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
                     run_id=run_id,
                     arm=arm_of[(run_id, t.prompt_version)],
                     persona=t.persona,
+                    sample_index=int(t.meta.get("sample_index", 0)),
                     problem=t.problem,
                     final_score=record.final_score if record else None,
                     synthetic=bool(t.meta.get("synthetic", run.manifest.synthetic)),
@@ -358,6 +426,41 @@ def usage_rows(runs: list[RunData], arm_of: ArmOf, arms: list[str]) -> list[Usag
     return [UsageRow(arm=a, interviews=count[a], usage=usage[a], cost_usd=cost[a]) for a in arms]
 
 
+def change_matrix(
+    baseline: str, candidate: str, interviews: list[InterviewView], rules: list[str]
+) -> ContrastChanges:
+    """Per rule and persona, how the verdicts of paired interviews (same persona and sample
+    index, as the paired statistics match them) moved from the baseline to the candidate."""
+    by_pair = {(i.arm, i.persona, i.sample_index): i for i in interviews}
+    pairs = [
+        (i, by_pair[(candidate, i.persona, i.sample_index)])
+        for i in interviews
+        if i.arm == baseline and (candidate, i.persona, i.sample_index) in by_pair
+    ]
+    cells: dict[tuple[str, str], ChangeCell] = {}
+    for a, b in pairs:
+        for rule in rules:
+            before, after = a.verdicts.get(rule), b.verdicts.get(rule)
+            if before not in ("pass", "fail") or after not in ("pass", "fail"):
+                continue
+            kind: ChangeKind = (
+                ("kept" if after == "pass" else "broken")
+                if before == "pass"
+                else ("fixed" if after == "pass" else "both")
+            )
+            cell = cells.setdefault(
+                (rule, a.persona),
+                ChangeCell(
+                    rule=rule, persona=a.persona, counts=dict.fromkeys(CHANGE_KINDS, 0), first={}
+                ),
+            )
+            cell.counts[kind] += 1
+            cell.first.setdefault(kind, (a.key, b.key))
+    return ContrastChanges(
+        baseline=baseline, candidate=candidate, pairs=len(pairs), cells=list(cells.values())
+    )
+
+
 NEEDS_TWO = (
     "One prompt version ({arm}): a comparison needs two. Run a suite with two prompt versions, "
     "or pass two runs to sdi report."
@@ -408,6 +511,7 @@ def gather(
         runs=summaries,
         synthetic=any(s.synthetic for s in summaries),
         arms=arms,
+        rule_fails={rule: r.definition.fails for rule, r in load_rubrics().items()},
         personas=personas_of(runs),
         adherence=adherence_points(comparison, consistency, interviews),
         scores=score_cells(interviews, consistency),
@@ -416,5 +520,9 @@ def gather(
         interviews=interviews,
         comparison=comparison,
         gates=gates,
+        changes=[
+            change_matrix(c.baseline, c.candidate, interviews, list(RULE_IDS))
+            for c in (comparison.contrasts if comparison else [])
+        ],
         headline_notes=notes,
     )

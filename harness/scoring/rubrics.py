@@ -43,6 +43,11 @@ class Rubric(_Strict):
     id: str
     prompt_rule: str = Field(description="the rule of prompt v1 this checks, quoted")
     definition: RuleDefinition
+    opened_by: list[str] = Field(
+        default_factory=list,
+        description="annotation kinds on candidate turns that give the rule its chances "
+        "(a report shows the candidate turn behind each violation)",
+    )
     examples: RubricExamples
     scorers: list[Literal["deterministic", "judge"]] = Field(min_length=1)
     judge_instructions: str | None = None
