@@ -119,26 +119,31 @@
     update(true);
   }
 
-  function wireInput(id) {
-    var input = document.getElementById(id);
-    var timer = null;
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () { setFilter(input.dataset.key, input.value.trim()); }, 250);
+  var TEXT_KEYS = ["lo", "hi", "q"];
+  var typing = null;
+
+  function wireInputs() {
+    // One pause after typing in any of the text boxes reads them all, so no edit is lost.
+    TEXT_KEYS.forEach(function (k) {
+      document.getElementById("f-" + k).addEventListener("input", function () {
+        clearTimeout(typing);
+        typing = setTimeout(function () {
+          TEXT_KEYS.forEach(function (key) { state[key] = document.getElementById("f-" + key).value.trim(); });
+          state.page = 0;
+          update(true);
+        }, 250);
+      });
     });
   }
 
-  function syncControls() {
+  function syncControls(fromControl) {
     ["v", "p", "r", "x"].forEach(function (k) {
       var sel = document.getElementById("f-" + k);
       var known = Array.prototype.some.call(sel.options, function (o) { return o.value === state[k]; });
       if (!known) state[k] = "";
       sel.value = state[k];
     });
-    ["lo", "hi", "q"].forEach(function (k) {
-      var input = document.getElementById("f-" + k);
-      if (document.activeElement !== input) input.value = state[k];
-    });
+    if (!fromControl) TEXT_KEYS.forEach(function (k) { document.getElementById("f-" + k).value = state[k]; });
     var chip = document.getElementById("f-s");
     chip.hidden = !state.s;
     chip.textContent = state.s ? "score " + (state.s === "none" ? "none" : state.s + "/10") + " \u00d7" : "";
@@ -458,7 +463,7 @@
 
   // --- wiring --------------------------------------------------------------------------------------
   function update(fromControl) {
-    syncControls();
+    syncControls(fromControl);
     if (state.q && members.some(function (_, n) { return !loaded[n]; })) {
       document.getElementById("match-count").textContent = "searching all transcripts\u2026";
       return loadAll().then(function () { return update(fromControl); });
@@ -481,14 +486,13 @@
   fillSelect("f-p", DATA.personas);
   fillSelect("f-r", RULES);
   fillSelect("f-x", []);
-  wireInput("f-lo");
-  wireInput("f-hi");
-  wireInput("f-q");
+  wireInputs();
   document.getElementById("f-s").addEventListener("click", function () { setFilter("s", ""); });
   document.getElementById("f-clear").addEventListener("click", function () {
     FILTER_KEYS.forEach(function (k) { state[k] = ""; });
     state.page = 0;
-    update(true);
+    update(false);
+    writeHash();
   });
   document.getElementById("pg-prev").addEventListener("click", function () { state.page -= 1; renderList(); });
   document.getElementById("pg-next").addEventListener("click", function () { state.page += 1; renderList(); });
