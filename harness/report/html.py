@@ -201,7 +201,7 @@ def rule_of(metric: str) -> str | None:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.report", "templates"),
         autoescape=True,
@@ -228,20 +228,25 @@ def _asset(name: str) -> str:
     return resources.files("harness.report").joinpath("templates", name).read_text("utf-8")
 
 
+def style() -> Markup:
+    """The report's stylesheet, shared with the runs index."""
+    return Markup(_asset("report.css"))
+
+
 def render_html(data: ReportData) -> str:
     """The whole report as one HTML document."""
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     index, chunks = viewer_payload(data)
     return (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             data=data,
             adherence_svg=charts.adherence_chart(data),
             score_svg=charts.score_chart(data),
             usage_svg=charts.usage_chart(data.usage),
-            style=Markup(_asset("report.css")),
+            style=style(),
             script=Markup(script),
             script_hash=f"sha256-{digest}",
             viewer_json=script_json(index),
