@@ -15,6 +15,7 @@ from harness.config.suites import load_suite
 from harness.report.browser import CHROMIUM, READY, launch, report_url
 from harness.report.build import write_report
 from harness.report.data import ReportData, gather
+from harness.report.demo import scored, two_version_suite
 from harness.report.html import render_html
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
@@ -265,18 +266,9 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunData, Pat
     """The smoke personas under v1 and a v2 without its one-question rule, on the synthetic
     backend: reported as a comparison, and as a gate report with the project's gates."""
     root = tmp_path_factory.mktemp("two")
-    v1 = REPO / "prompts" / "interviewer" / "v1.md"
-    (root / "v2.md").write_text(
-        "".join(line for line in v1.read_text().splitlines(True) if "ONE question" not in line)
-    )
-    suite = (REPO / "suites" / "smoke.yaml").read_text()
-    suite = suite.replace("prompts: [v1]", f"prompts: [{v1}, {root / 'v2.md'}]")
-    (root / "two.yaml").write_text(suite.replace("../candidates", str(REPO / "candidates")))
     # In a thread of its own: the browser fixture's event loop may be running in this one.
     with ThreadPoolExecutor(1) as pool:
-        loaded = load_suite(root / "two.yaml")
-        run_dir = pool.submit(run_suite, loaded, root / "runs", progress=QuietProgress()).result()
-        run = pool.submit(scored_run, run_dir, root / "runs").result()
+        run = pool.submit(scored, two_version_suite(root), root / "runs").result()
     comparison = write_report(render_html(gather([run])), root / "comparison.html")
     config = load_gate_config(REPO / "gates.yaml")
     gate = write_report(render_html(gather([run], gate_config=config)), root / "gate.html")
