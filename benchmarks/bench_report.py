@@ -1,19 +1,26 @@
-"""Report over a long run: build time, file size, and time to a usable page in headless Chromium.
+"""Report over a long run: build time and memory, file size, and time to a usable page in
+headless Chromium.
 
 Usage: python benchmarks/bench_report.py [--interviews 2000] [--loads 5] [--keep DIR] [--run DIR]
 Runs suites/smoke.yaml on the synthetic backend with enough repeats for the number of
-interviews (15 personas), scores it, builds the HTML report, then opens it `--loads` times in
-Debian's Chromium and reads `window.__reportReady` (performance.now() when the script has parsed
-the embedded data and drawn the first page of the viewer and the first interview) and the load
-event's end, both from navigation start. Goals: file < 20 MB, ready < 2 s. `--run` reuses a
-run folder (for example one kept with `--keep`) instead of simulating a new one.
+interviews (15 personas), scores it, then builds the HTML report twice: in this process (for
+the split between gathering the statistics and rendering), and as `sdi report RUN` in a child
+process whose peak resident memory (ru_maxrss from os.wait4) is the build's memory. Then it
+opens the report `--loads` times in Debian's Chromium and reads `window.__reportReady`
+(performance.now() when the script has parsed the index, decompressed the first chunk and drawn
+the first page of the viewer and the first interview) and the load event's end, both from
+navigation start. Goals: file < 20 MB, build < 1 GB, ready < 2 s. `--run` reuses a run folder
+(for example one kept with `--keep`) instead of simulating a new one.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +68,21 @@ def measure_loads(path: Path, loads: int) -> tuple[list[float], list[float], int
     return ready, loaded, items
 
 
+def build_in_child(run_dir: Path, out: Path) -> tuple[float, float]:
+    """(seconds, peak resident MB) of `sdi report RUN -o OUT` in a child process."""
+    start = time.perf_counter()
+    command = ["report", str(run_dir), "-o", str(out), "--no-gates"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli.main", *command, "--runs-dir", str(run_dir.parent)],
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"sdi report failed ({status})")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interviews", type=int, default=2000)
@@ -97,6 +119,11 @@ def main() -> None:
             f"{render_s:.2f} s, total {gather_s + render_s:.2f} s"
         )
         print(f"file: {size_mb:.1f} MB (goal < 20 MB)")
+        child_s, peak_mb = build_in_child(run_dir, work / "report-cli.html")
+        print(
+            f"sdi report in a child process: {child_s:.1f} s, peak memory {peak_mb:.0f} MB "
+            "(goal < 1024 MB)"
+        )
         ready, loaded, items = measure_loads(out, args.loads)
         print(
             f"browser ({args.loads} loads, Debian chromium headless): ready "

@@ -13,9 +13,9 @@ import pytest
 from markupsafe import escape
 
 from harness.contracts import RULE_IDS, Annotation, RuleResult, ScoreRecord, Transcript, Turn
-from harness.report import html
+from harness.report import html, pack
 from harness.report.charts import decision_interval
-from harness.report.data import ReportData, gather
+from harness.report.data import ReportData, from_file, gather
 from harness.report.html import iter_chunk_interviews, render_html, script_json
 from harness.report.markdown import render_markdown
 from harness.stats.compare import compare_runs
@@ -276,7 +276,7 @@ def test_interviews_carry_violations_and_annotations(data: ReportData) -> None:
     assert len(failing) == 3
     for i in failing:
         assert [(v.rule, v.turn) for v in i.violations] == [("one_question", 5)]
-        assert i.violations[0].evidence == i.turns[5].text
+        assert i.violations[0].evidence.startswith("How big is it? And how do you evict?")
     assert data.interview_count(rule="one_question", verdict="fail") == 3
     assert data.interview_count(verdict="pass") == 3
     assert data.interview_count(persona=BAD_ID) == 2
@@ -454,13 +454,25 @@ def test_violations_carry_the_reason_and_the_turn_that_opened_the_chance(tmp_pat
 
 
 def test_transcripts_are_packed_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = gather([two_version_run(tmp_path / "runs")])
-    monkeypatch.setattr(html, "CHUNK_BYTES", 1)  # one interview per chunk
-    index, chunks = html.viewer_payload(data)
-    assert len(chunks) == len(data.interviews)
-    assert [i["c"] for i in index["interviews"]] == list(range(len(chunks)))
-    joined = list(iter_chunk_interviews(index, chunks))
-    for view, entry in zip(data.interviews, joined, strict=True):
-        assert [t[1] for t in entry["t"]] == [t.text for t in view.turns]
-    monkeypatch.setattr(html, "CHUNK_BYTES", 10**9)
-    assert len(html.viewer_payload(data)[1]) == 1
+    run = two_version_run(tmp_path / "runs")
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 1)  # one interview per chunk
+    data = gather([run])
+    assert len(data.chunks) == len(data.interviews) == len(run.transcripts)
+    index = html.viewer_payload(data)
+    assert [i["c"] for i in index["interviews"]] == list(range(len(data.chunks)))
+    joined = list(iter_chunk_interviews(index, data.chunks))
+    for t, entry in zip(run.transcripts, joined, strict=True):
+        assert [x[1] for x in entry["t"]] == [x.text for x in t.turns]
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 10**9)
+    assert len(gather([run]).chunks) == 1
+
+
+def test_a_run_loaded_without_turns_gives_the_same_report(tmp_path: Path) -> None:
+    """What `sdi report` does: statistics from a run held without its turns, the text streamed
+    from the run's file into the chunks."""
+    full = two_version_run(tmp_path / "runs")
+    lean = load_run(full.run_dir, turns=False)
+    assert all(not t.turns for t in lean.transcripts)
+    a, b = gather([full]), gather([lean], texts=from_file)
+    assert b.chunks == a.chunks
+    assert b.interviews == a.interviews and b.comparison == a.comparison

@@ -8,14 +8,16 @@ score counts, token sums) and labels every prompt version the way the statistics
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
-from harness.contracts import RULE_IDS, Turn, Verdict
+from harness.contracts import RULE_IDS, BadLine, Transcript, Turn, Verdict, iter_transcripts
 from harness.errors import InputError
+from harness.report.pack import Packer, turns_entry
 from harness.scoring.rubrics import load_rubrics
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
@@ -76,7 +78,8 @@ class InterviewView(BaseModel):
     synthetic: bool
     end_reason: str | None
     verdicts: dict[str, Verdict]
-    turns: list[Turn]
+    turn_count: int
+    chunk: int = Field(description="which packed chunk of ReportData.chunks holds its text")
     violations: list[Violation]
 
 
@@ -159,6 +162,7 @@ class ReportData(BaseModel):
     consistency: list[ArmConsistency]
     usage: list[UsageRow]
     interviews: list[InterviewView]
+    chunks: list[str] = Field(description="every interview's turns and violations, packed")
     comparison: Comparison | None = Field(description="None with a single prompt version")
     gates: GateReport | None = Field(description="None without a gate config or a single pair")
     changes: list[ContrastChanges] = Field(
@@ -283,21 +287,43 @@ def _opening_turn(turns: list[Turn], before: int, kinds: frozenset[str]) -> int 
     return None
 
 
-def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
+TextSource = Callable[[RunData], Iterable[Transcript]]
+
+
+def in_memory(run: RunData) -> Iterable[Transcript]:
+    """The run's transcripts as loaded, turns included."""
+    return run.transcripts
+
+
+def from_file(run: RunData) -> Iterator[Transcript]:
+    """The run's transcripts read again from its folder one at a time, for a run loaded
+    without its turns (`load_run(..., turns=False)`)."""
+    for item in iter_transcripts(run.run_dir / TRANSCRIPTS):
+        if isinstance(item, BadLine):
+            raise InputError(item.path, item.field, item.error)
+        yield item
+
+
+def interview_views(
+    runs: list[RunData], arm_of: ArmOf, rules: list[str], packer: Packer, texts: TextSource
+) -> list[InterviewView]:
     """Transcripts joined with their scores; violations point at the turns they name, with
-    the scorer's reason and, for rules opened by the candidate, the turn that opened them."""
+    the scorer's reason and, for rules opened by the candidate, the turn that opened them.
+    Each interview's turns and violations go to the packer as they are read, so the views
+    hold no transcript text."""
     ids = Counter(t.interview_id for run in runs for t in run.transcripts)
     openers = opened_by()
+    rule_index = {r: n for n, r in enumerate(rules)}
     out: list[InterviewView] = []
     for run in runs:
         run_id = run.manifest.run_id
         scores = {s.interview_id: s for s in run.scores or []}
-        for t in run.transcripts:
+        for t in texts(run):
             record = scores.get(t.interview_id)
             violations: list[Violation] = []
             verdicts: dict[str, Verdict] = {}
             results = record.rules if record else {}
-            for rule in (r for r in RULE_IDS if r in results):
+            for rule in (r for r in rules if r in results):
                 result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
@@ -314,6 +340,11 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
                     for turn, quote in zip(result.turns, quotes, strict=False)
                     if 0 <= turn < len(t.turns)
                 )
+            violations.sort(key=lambda v: (v.turn, v.rule))
+            packed = [
+                [rule_index[v.rule], v.turn, v.evidence, v.note, v.opened_at] for v in violations
+            ]
+            chunk = packer.add([turns_entry(t), packed])
             out.append(
                 InterviewView(
                     key=t.interview_id
@@ -329,8 +360,9 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
                     synthetic=bool(t.meta.get("synthetic", run.manifest.synthetic)),
                     end_reason=str(t.meta["end_reason"]) if "end_reason" in t.meta else None,
                     verdicts=verdicts,
-                    turns=t.turns,
-                    violations=sorted(violations, key=lambda v: (v.turn, v.rule)),
+                    turn_count=len(t.turns),
+                    chunk=chunk,
+                    violations=violations,
                 )
             )
     return out
@@ -473,6 +505,7 @@ def gather(
     gate_config: GateConfig | None = None,
     allow_drift: bool = False,
     title: str | None = None,
+    texts: TextSource = in_memory,
 ) -> ReportData:
     """Everything the report shows, from scored runs. With two or more prompt versions it
     compares them as `sdi compare` does (with the gate config's margins, draws and seed when one
@@ -481,7 +514,9 @@ def gather(
         where = runs[0].run_dir / TRANSCRIPTS if runs else None
         raise InputError(where, None, "no interviews to report")
     arm_of = arm_of_transcripts(runs)
-    interviews = interview_views(runs, arm_of)
+    rules = list(RULE_IDS)
+    packer = Packer()
+    interviews = interview_views(runs, arm_of, rules, packer, texts)
     arms = list(dict.fromkeys(i.arm for i in interviews))
     consistency = consistency_by_arm(runs, arm_of)
     comparison = None
@@ -511,6 +546,7 @@ def gather(
         runs=summaries,
         synthetic=any(s.synthetic for s in summaries),
         arms=arms,
+        rules=rules,
         rule_fails={rule: r.definition.fails for rule, r in load_rubrics().items()},
         personas=personas_of(runs),
         adherence=adherence_points(comparison, consistency, interviews),
@@ -518,10 +554,11 @@ def gather(
         consistency=consistency,
         usage=usage_rows(runs, arm_of, arms),
         interviews=interviews,
+        chunks=packer.finish(),
         comparison=comparison,
         gates=gates,
         changes=[
-            change_matrix(c.baseline, c.candidate, interviews, list(RULE_IDS))
+            change_matrix(c.baseline, c.candidate, interviews, rules)
             for c in (comparison.contrasts if comparison else [])
         ],
         headline_notes=notes,

@@ -8,17 +8,15 @@ the browser's DecompressionStream when it is first needed and puts text on scree
 `textContent` only. A Content-Security-Policy allows no network load and no script but the
 report's own (by hash), as a second line of defence.
 
-Transcripts go in chunks of about CHUNK_BYTES of JSON each, so a page over ten thousand
-interviews opens by decompressing one chunk, not all of them; aggregates (charts, tables,
-the change matrix) are drawn here, in Python.
+Transcripts go in chunks (`harness.report.pack`), so a page over ten thousand interviews opens
+by decompressing one chunk, not all of them; aggregates (charts, tables, the change matrix)
+are drawn here, in Python.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
@@ -32,6 +30,7 @@ from pydantic import BaseModel, Field
 from harness.contracts import RULE_IDS
 from harness.report import charts
 from harness.report.data import CHANGE_KINDS, InterviewView, ReportData
+from harness.report.pack import compact, iter_chunk_entries
 from harness.stats.compare import Contrast, MetricComparison
 from harness.stats.measures import Interval
 from harness.stats.render import contrast_section, interval, num, pct, pval
@@ -39,24 +38,17 @@ from harness.stats.render import contrast_section, interval, num, pct, pval
 VERDICT_CODE = {"pass": "p", "fail": "f", "n/a": "n"}
 
 
-def _compact(payload: object) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
 def script_json(payload: object) -> Markup:
     """JSON that is safe inside a `<script>` element: no `<`, `>` or `&` survives literally."""
     escaped = (
-        _compact(payload).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+        compact(payload).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     )
     return Markup(escaped)
 
 
-CHUNK_BYTES = 512 * 1024
-
-
-def _index_entry(i: InterviewView, rules: list[str], chunk: int) -> dict[str, Any]:
+def _index_entry(i: InterviewView, rules: list[str]) -> dict[str, Any]:
     """What the list, the filters and the change matrix need of an interview, without its
-    text: this part is parsed up front."""
+    text: this part is parsed up front; the text is in chunk `c`."""
     return {
         "k": i.key,
         "id": i.interview_id,
@@ -70,74 +62,28 @@ def _index_entry(i: InterviewView, rules: list[str], chunk: int) -> dict[str, An
         "end": i.end_reason,
         "vd": "".join(VERDICT_CODE.get(i.verdicts.get(r, ""), "-") for r in rules),
         "nx": len(i.violations),
-        "nt": len(i.turns),
-        "c": chunk,
+        "nt": i.turn_count,
+        "c": i.chunk,
     }
 
 
-def _text_entry(i: InterviewView, rule_index: dict[str, int]) -> list[Any]:
-    """An interview's turns and violations (with their reasons), in the chunk's order."""
-    return [
-        [
-            [
-                0 if t.role == "candidate" else 1,
-                t.text,
-                round(t.elapsed_s),
-                [[a.kind, a.topic, a.note] for a in t.annotations],
-            ]
-            for t in i.turns
-        ],
-        [[rule_index[v.rule], v.turn, v.evidence, v.note, v.opened_at] for v in i.violations],
-    ]
-
-
-def pack(texts: list[str]) -> str:
-    """A JSON array of the given JSON texts, gzipped (no timestamp) and base64-encoded."""
-    raw = ("[" + ",".join(texts) + "]").encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
-
-
-def unpack(chunk: str) -> list[Any]:
-    """The inverse of `pack` (for tests and tools; the page uses DecompressionStream)."""
-    return list(json.loads(gzip.decompress(base64.b64decode(chunk))))
-
-
-def viewer_payload(data: ReportData) -> tuple[dict[str, Any], list[str]]:
-    """The viewer's index (plain JSON) and its transcript chunks (packed), in one pass so a
-    long run is never held as one big JSON text."""
-    rule_index = {r: n for n, r in enumerate(data.rules)}
-    index: list[dict[str, Any]] = []
-    chunks: list[str] = []
-    pending: list[str] = []
-    size = 0
-    for i in data.interviews:
-        text = _compact(_text_entry(i, rule_index))
-        index.append(_index_entry(i, data.rules, len(chunks)))
-        pending.append(text)
-        size += len(text)
-        if size >= CHUNK_BYTES:
-            chunks.append(pack(pending))
-            pending, size = [], 0
-    if pending:
-        chunks.append(pack(pending))
-    head = {
+def viewer_payload(data: ReportData) -> dict[str, Any]:
+    """The viewer's index (plain JSON); the transcripts are `data.chunks`, packed."""
+    return {
         "rules": data.rules,
         "why": data.rule_fails,
         "arms": data.arms,
         "personas": [p.id for p in data.personas],
-        "interviews": index,
+        "interviews": [_index_entry(i, data.rules) for i in data.interviews],
     }
-    return head, chunks
 
 
 def iter_chunk_interviews(index: dict[str, Any], chunks: list[str]) -> Iterator[dict[str, Any]]:
     """Index entries joined with their turns (`t`) and violations (`x`), as the page sees them."""
-    unpacked = [unpack(c) for c in chunks]
-    seen: dict[int, int] = {}
-    for entry in index["interviews"]:
-        pos = seen.get(entry["c"], 0)
-        seen[entry["c"]] = pos + 1
-        turns, violations = unpacked[entry["c"]][pos]
+    entries = index["interviews"]
+    for entry, (turns, violations) in zip(
+        entries, iter_chunk_entries(chunks, [e["c"] for e in entries]), strict=True
+    ):
         yield {**entry, "t": turns, "x": violations}
 
 
@@ -237,7 +183,6 @@ def render_html(data: ReportData) -> str:
     """The whole report as one HTML document."""
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    index, chunks = viewer_payload(data)
     return (
         environment()
         .get_template("report.html.j2")
@@ -249,7 +194,7 @@ def render_html(data: ReportData) -> str:
             style=style(),
             script=Markup(script),
             script_hash=f"sha256-{digest}",
-            viewer_json=script_json(index),
-            chunks=chunks,
+            viewer_json=script_json(viewer_payload(data)),
+            chunks=data.chunks,
         )
     )
