@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_report.py [--interviews 2000] [--loads 5] [--keep
 Runs suites/smoke.yaml on the synthetic backend with enough repeats for the number of
 interviews (15 personas), scores it, then builds the HTML report twice: in this process (for
 the split between gathering the statistics and rendering), and as `sdi report RUN` in a child
-process whose peak resident memory (ru_maxrss from os.wait4) is the build's memory. Then it
+process whose peak resident memory (GNU time's %M) is the build's memory. Then it
 opens the report `--loads` times in Debian's Chromium and reads `window.__reportReady`
 (performance.now() when the script has parsed the index, decompressed the first chunk and drawn
 the first page of the viewer and the first interview) and the load event's end, both from
@@ -35,6 +35,7 @@ from harness.simulate.runner import run_suite
 from harness.store.runs import write_json_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
+GNU_TIME = "/usr/bin/time"
 
 
 def build_run(runs_dir: Path, interviews: int) -> Path:
@@ -69,18 +70,22 @@ def measure_loads(path: Path, loads: int) -> tuple[list[float], list[float], int
 
 
 def build_in_child(run_dir: Path, out: Path) -> tuple[float, float]:
-    """(seconds, peak resident MB) of `sdi report RUN -o OUT` in a child process."""
+    """(seconds, peak resident MB) of `sdi report RUN -o OUT` in a fresh process, measured by
+    GNU time (%M): a child forked from this process would count this process's pages too."""
+    sdi = [sys.executable, "-m", "harness.cli.main", "report", str(run_dir), "-o", str(out)]
     start = time.perf_counter()
-    command = ["report", str(run_dir), "-o", str(out), "--no-gates"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli.main", *command, "--runs-dir", str(run_dir.parent)],
+    done = subprocess.run(
+        [GNU_TIME, "-f", "%M", *sdi, "--no-gates", "--runs-dir", str(run_dir.parent)],
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"sdi report failed ({status})")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"sdi report failed: {done.stderr}")
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def main() -> None:
