@@ -407,7 +407,7 @@ def test_comparison_opens_with_the_verdict_then_the_forest_plot(tmp_path: Path) 
     assert one_question is not None
     iv = decision_interval(one_question)
     assert iv is not None
-    assert f"{100 * iv[2]:g}% interval" in svg
+    assert f"{100 * iv[2]:.3g}% interval" in svg
     assert f"[{100 * iv[0]:+.1f}, {100 * iv[1]:+.1f}]" in svg
 
 
@@ -476,3 +476,16 @@ def test_a_run_loaded_without_turns_gives_the_same_report(tmp_path: Path) -> Non
     a, b = gather([full]), gather([lean], texts=from_file)
     assert b.chunks == a.chunks
     assert b.interviews == a.interviews and b.comparison == a.comparison
+
+
+def test_the_forest_plot_takes_the_decision_interval_the_comparison_states(
+    tmp_path: Path,
+) -> None:
+    """The statistics layer may decide on a one-sided family-wise interval: the chart shows
+    that interval at its level, not a fixed 90%."""
+    data = gather([two_version_run(tmp_path / "runs")])
+    assert data.comparison is not None
+    m = data.comparison.contrasts[0].metrics[0]
+    assert decision_interval(m) == (*m.ci90, 0.90)  # type: ignore[misc]
+    stated = m.model_copy(update={"ci_decision": (-0.3, 0.2), "tail": 0.0025})
+    assert decision_interval(stated) == (-0.3, 0.2, 0.995)

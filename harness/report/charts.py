@@ -225,12 +225,13 @@ def _score_lane(svg: ET.Element, cell: ScoreCell, y: float, colour: str) -> None
 
 
 def decision_interval(m: MetricComparison) -> tuple[float, float, float] | None:
-    """(low, high, level) of the interval the verdict was decided on, read from the
-    comparison: its `interval` (an Interval with its level) when the statistics layer gives
-    one, else the 90% interval that decides "no change" and non-inferiority."""
-    stated = getattr(m, "interval", None)
-    if stated is not None and stated.low is not None and stated.high is not None:
-        return float(stated.low), float(stated.high), float(stated.level)
+    """(low, high, two-sided level) of the interval the verdict was decided on, read from the
+    comparison: its decision interval (`ci_decision`, each bound one-sided at `tail`) when the
+    statistics layer states one, else the 90% interval that decides "no change"."""
+    stated = getattr(m, "ci_decision", None)
+    tail = getattr(m, "tail", None)
+    if stated is not None and tail is not None:
+        return float(stated[0]), float(stated[1]), 1 - 2 * float(tail)
     if m.ci90 is not None:
         return m.ci90[0], m.ci90[1], 0.90
     return None
@@ -253,7 +254,7 @@ def forest_plot(contrast: Contrast, link_arm: str | None = None) -> Markup:
     row_h = LABEL_H + 16.0
     heights = [26 + row_h * len(ms) + 22 for _, ms in panels if ms]
     levels = {iv[2] for m in rows if (iv := decision_interval(m)) is not None}
-    level = f"{100 * min(levels):g}%" if levels else "no"
+    level = f"{100 * min(levels):.3g}%" if levels else "no"
     svg = _svg(
         sum(heights) + 4,
         f"{contrast.candidate} minus {contrast.baseline} per metric, {level} intervals",
