@@ -242,12 +242,19 @@ def gate(
     report = evaluate_gates(comparison, gates)
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
+    colours = {"fail": "red", "warn": "yellow", "pass": "green"}
+    colour = False if os.environ.get("NO_COLOR") else None  # None: only on a terminal
     for g in report.gates:
-        typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
+        status = typer.style(f"{g.status.upper():<5}", fg=colours.get(g.status), bold=True)
+        typer.echo(f"{status} {g.name}: {g.message}", color=colour)
+    verdict = typer.style(
+        f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
+    )
     typer.echo(
-        f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
+        f"{verdict}{label}: {report.count('fail')} failed, "
         f"{report.count('warn')} warnings, {report.count('pass')} passed; "
-        f"reports in {paths.markdown.parent}"
+        f"reports in {paths.markdown.parent}",
+        color=colour,
     )
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
