@@ -6,7 +6,7 @@ named in `../shared/contracts/` are validated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -106,6 +106,15 @@ class ScoreRecord(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+def scored_rules(records: Iterable[ScoreRecord]) -> tuple[str, ...]:
+    """The rules some score records cover, in the order they were scored: the ten above for the
+    built-in rule set, plus a project's own (see harness.scoring.registry)."""
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record.rules))
+    return tuple(seen)
 
 
 class BadLine(BaseModel):

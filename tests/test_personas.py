@@ -13,9 +13,10 @@ import yaml
 from harness.config.personas import LEVEL_RANK, REPLY_INTENTS, Persona, load_persona
 from harness.contracts import PROBLEMS, AnnotationKind
 from harness.errors import InputError
+from harness.project import BUILTIN_ROOT
 from harness.simulate.clock import TIME_UP_S
 
-CANDIDATES = Path(__file__).resolve().parent.parent / "candidates"
+CANDIDATES = BUILTIN_ROOT / "candidates"
 FILES = sorted(CANDIDATES.glob("*.yaml"))
 # Scripted turns start about a minute in (opening, pick, problem statement).
 SCRIPT_START_S = 60

@@ -210,12 +210,13 @@ def gate(
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
     does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
+    from harness.project import current_project
     from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs
     from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
     from harness.stats.gate_inputs import resolve_side
 
-    gates = load_gate_config(config)
+    gates = load_gate_config(current_project().locate(config) or config)
     sides = [
         resolve_side(
             ref,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 from pathlib import Path
 from typing import Literal
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import AnnotationKind, Problem
 from harness.errors import InputError
+from harness.project import expand
 
 Level = Literal["junior", "mid", "senior", "staff"]
 LEVEL_RANK: dict[str, int] = {"junior": 0, "mid": 1, "senior": 2, "staff": 3}
@@ -150,10 +150,11 @@ def load_persona(path: str | Path) -> LoadedPersona:
 
 
 def load_personas(patterns: list[str], base: Path, source: str | Path) -> list[LoadedPersona]:
-    """Expand globs relative to `base`; `source` is the file that named them, for errors."""
+    """Expand globs relative to `base` (layered over the built-in personas, see
+    harness.project); `source` is the file that named them, for errors."""
     found: dict[str, LoadedPersona] = {}
     for i, pattern in enumerate(patterns):
-        paths = sorted(glob.glob(str(base / pattern)))
+        paths = expand(base / pattern)
         if not paths:
             raise InputError(source, f"personas[{i}]", f"'{pattern}' matches no persona file")
         for path in paths:

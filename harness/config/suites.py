@@ -12,6 +12,7 @@ from harness.config.personas import LoadedPersona, load_personas
 from harness.config.prompts import PromptVersion, load_prompt
 from harness.config.yamlio import read_yaml_model
 from harness.errors import InputError
+from harness.project import current_project
 
 BackendName = Literal["synthetic", "anthropic"]
 
@@ -76,15 +77,15 @@ class LoadedSuite(BaseModel):
 
 
 def _resolve_prompt(entry: str, base: Path, prompts_dir: Path) -> Path:
-    as_path = base / entry
-    if entry.endswith(".md") or "/" in entry:
-        return as_path
-    return prompts_dir / f"{entry}.md"
+    """A prompt path or id; in a project, the project's file first, then the built-in one."""
+    as_path = base / entry if entry.endswith(".md") or "/" in entry else prompts_dir / f"{entry}.md"
+    return current_project().locate(as_path) or as_path
 
 
 def load_suite(path: str | Path, *, require_key: bool = True) -> LoadedSuite:
-    """Validate a suite and everything it names; errors name the file and the field."""
-    p = Path(path)
+    """Validate a suite and everything it names; errors name the file and the field. `path` may
+    be a file, a project-relative path the built-ins have (`suites/smoke.yaml`) or a suite id."""
+    p = current_project().resolve(Path(path), "suites") or Path(path)
     suite = read_yaml_model(p, Suite)
     base = p.parent
     prompts_dir = base / suite.prompts_dir

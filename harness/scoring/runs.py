@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.contracts import ScoreRecord
 from harness.scoring import SCORER_VERSION
+from harness.scoring.registry import load_rules
 from harness.scoring.score import score_transcripts
 from harness.store.rundata import RunData, load_run
 from harness.store.runs import DEFAULT_RUNS_DIR, SCORES, write_json_atomic
@@ -38,12 +39,16 @@ def score_run(
 
 
 def scores_current(run: RunData) -> bool:
-    """Stored scores from this scorer version that cover exactly the run's transcripts."""
+    """Stored scores from this scorer version and the current project's rule set that cover
+    exactly the run's transcripts."""
     if run.scores is None:
         return False
     ids = [t.interview_id for t in run.transcripts]
+    rules = load_rules().sha256
     return [s.interview_id for s in run.scores] == ids and all(
-        getattr(s, "scorer_version", None) == SCORER_VERSION for s in run.scores
+        getattr(s, "scorer_version", None) == SCORER_VERSION
+        and getattr(s, "rules_sha256", None) == rules
+        for s in run.scores
     )
 
 
