@@ -16,6 +16,7 @@ built-in rules are the first users: their rubrics name their scorers.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -68,7 +69,12 @@ class RuleSet:
 
 
 def _import(dotted: str, path: Path) -> Check:
+    """`module:function`, importable as installed or from the project folder holding the
+    rubric (`<project>/rubrics/x.yaml` -> `<project>/module.py`)."""
     module, _, name = dotted.partition(":")
+    project_root = str(path.resolve().parent.parent)
+    if project_root not in sys.path:
+        sys.path.append(project_root)
     try:
         found = getattr(importlib.import_module(module), name) if name else None
     except (ImportError, AttributeError) as err:
