@@ -98,3 +98,19 @@ def test_init_then_run_and_gate(sdi_bin: Path, tmp_path: Path) -> None:
     out = sdi(sdi_bin, project, "gate", "--baseline", "v1", "--candidate", "v2", "-q", code=1)
     assert "gate FAILED" in out
     assert (project / "reports/gate").is_dir()
+
+
+def test_run_overrides_pick_prompts_repeats_and_personas(sdi_bin: Path, tmp_path: Path) -> None:
+    sdi(sdi_bin, tmp_path, "init")
+    shutil.copy(tmp_path / "prompts/interviewer/v1.md", tmp_path / "prompts/interviewer/v2.md")
+    args = ["--prompts", "v1,v2", "--repeats", "1", "--personas", "example-url-*", "--limit", "2"]
+    out = sdi(sdi_bin, tmp_path, "run", "suites/smoke.yaml", *args, "-q")
+    run_dir = out.strip().splitlines()[-1]
+    assert f"next: sdi score {run_dir}" in out
+    ids = [yaml.safe_load(line)["interview_id"] for line in (tmp_path / run_dir).joinpath(
+        "transcripts.jsonl"
+    ).open()]
+    # smoke.yaml names only the example personas; one of them matches.
+    assert sorted(ids) == ["v1:example-url-junior-vague#0", "v2:example-url-junior-vague#0"]
+    err = sdi(sdi_bin, tmp_path, "run", "suites/smoke.yaml", "--personas", "nobody-*", code=2)
+    assert err == ""
