@@ -115,7 +115,7 @@ def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
 def _ok(args: list[str]) -> str:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def _last_line(output: str) -> str:

@@ -6,10 +6,10 @@ run's transcripts; otherwise the run is scored again (deterministically) and sav
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.aio import run_sync
 from harness.contracts import ScoreRecord
 from harness.scoring import SCORER_VERSION
 from harness.scoring.registry import load_rules
@@ -32,8 +32,8 @@ def score_run(
     run: RunData, *, judge: Judge | None = None, progress: ProgressSink | None = None
 ) -> list[ScoreRecord]:
     """Score every transcript of a run (in its order) and save the scores with it, atomically.
-    Runs its own event loop: call it from synchronous code."""
-    records = asyncio.run(score_transcripts(run.transcripts, judge=judge, progress=progress))
+    Runs its own event loop (in a worker thread when one is already running)."""
+    records = run_sync(score_transcripts(run.transcripts, judge=judge, progress=progress))
     save_scores(run.run_dir, records)
     return records
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.aio import run_sync
 from harness.backends.base import Backend, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend, make_backend
@@ -262,4 +263,5 @@ async def run_suite_async(
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:
-    return asyncio.run(run_suite_async(loaded, runs_dir, **kwargs))
+    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter)."""
+    return run_sync(run_suite_async(loaded, runs_dir, **kwargs))
