@@ -112,6 +112,7 @@ def gate(
     """The CI gate: each side is a run or a prompt version (id or file; a prompt is run on
     `suite`); `report.passed` is the verdict. With `out`, writes gate.md, JUnit XML and JSON."""
     from harness.project import current_project
+    from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs as compare
     from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
     from harness.stats.gate_inputs import resolve_side
@@ -119,7 +120,13 @@ def gate(
     config_path = Path(config)
     gates = load_gate_config(current_project().locate(config_path) or config_path)
     sides = [
-        resolve_side(str(ref), option=option, suite_path=Path(suite), runs_dir=Path(runs_dir))
+        resolve_side(
+            str(ref),
+            option=option,
+            suite_path=Path(suite),
+            runs_dir=Path(runs_dir),
+            progress=default_progress(False),
+        )
         for ref, option in ((baseline, "baseline"), (candidate, "candidate"))
     ]
     comparison = compare(
