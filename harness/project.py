@@ -51,14 +51,14 @@ class Project:
         return [found[name] for name in sorted(found)]
 
     def locate(self, path: Path) -> Path | None:
-        """A file named by the user: as given when it exists, else the same place in a layer
-        (so `suites/smoke.yaml` finds the built-in suite in a project without one)."""
-        if path.is_file():
-            return path
+        """A file named by the user or a suite: inside the project or the built-in data, the
+        first layer's file at the same place (so the project's `prompts/interviewer/v1.md`
+        wins over the built-in one, and `suites/smoke.yaml` finds the built-in suite in a
+        project without one); elsewhere, the file as given."""
         rel = self.relative(path)
-        if rel is None and not path.is_absolute():
-            rel = path.as_posix()
-        return self.find(rel) if rel is not None else None
+        if rel is not None:
+            return self.find(rel)
+        return path if path.is_file() else None
 
     def resolve(self, given: Path, folder: str, suffix: str = ".yaml") -> Path | None:
         """A path, or a bare id looked up in `folder` (`smoke` -> `suites/smoke.yaml`)."""

@@ -111,6 +111,8 @@ def override(
     suite = loaded.suite
     updates: dict[str, object] = {}
     if prompts:
+        # A file given on the command line is relative to the current folder, not the suite.
+        prompts = [str(Path(e).resolve()) if Path(e).is_file() else e for e in prompts]
         updates["prompts"] = _prompt_versions(p, suite, prompts, "--prompts")
         suite = suite.model_copy(update={"prompts": prompts})
     if repeats is not None:
