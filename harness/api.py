@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from harness.aio import run_sync
 from harness.errors import InputError
+from harness.project import snapshot
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def run_suite(
         load_suite(suite), prompts=prompts, repeats=repeats, personas=personas, limit=limit
     )
     quiet = default_progress(False)
-    return run_sync(run_suite_async(loaded, Path(runs_dir), resume=resume, progress=quiet))
+    with snapshot():
+        return run_sync(run_suite_async(loaded, Path(runs_dir), resume=resume, progress=quiet))
 
 
 def score_run(

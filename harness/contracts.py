@@ -17,14 +17,8 @@ from harness.errors import InputError, from_validation_error
 TRANSCRIPT_SCHEMA = "sdi.transcript/1"
 SCORES_SCHEMA = "sdi.scores/1"
 
-Problem = Literal["url-shortener", "twitter-feed", "rate-limiter", "job-queue", "collab-editor"]
-PROBLEMS: tuple[str, ...] = (
-    "url-shortener",
-    "twitter-feed",
-    "rate-limiter",
-    "job-queue",
-    "collab-editor",
-)
+# A problem id: the built-in five or a project's own (harness/config/problems.py).
+Problem = str
 AnnotationKind = Literal[
     "no_scale", "gloss", "incorrect_claim", "decision", "time_up", "manipulation"
 ]

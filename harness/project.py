@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 BUILTIN_ROOT = Path(__file__).resolve().parent / "data"
 PROJECT_ENV = "SDI_PROJECT"
@@ -66,6 +72,32 @@ class Project:
         if found is None and given.suffix == "" and len(given.parts) == 1:
             found = self.find(f"{folder}/{given.name}{suffix}")
         return found
+
+
+# Inside `snapshot()`, what is read from project files is read once: a batch (a run, a scoring
+# pass) sees one consistent set of rules and problems, and does not look at the files again
+# for every transcript. Outside it, every call checks the files.
+_SNAPSHOT: ContextVar[dict[str, Any] | None] = ContextVar("sdi_project_snapshot", default=None)
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    token = _SNAPSHOT.set({} if _SNAPSHOT.get() is None else _SNAPSHOT.get())
+    try:
+        yield
+    finally:
+        _SNAPSHOT.reset(token)
+
+
+def snapshotted(key: str, load: Callable[[], T]) -> T:
+    """`load()`, once per `snapshot()` block (every time outside one)."""
+    store = _SNAPSHOT.get()
+    if store is None:
+        return load()
+    if key not in store:
+        store[key] = load()
+    value: T = store[key]
+    return value
 
 
 def current_project() -> Project:

@@ -64,3 +64,34 @@ def test_overrides_take_prompt_files_relative_to_the_current_folder(project: Pat
     with pytest.raises(InputError) as err:
         override(load_suite("smoke"), personas="nobody-*")
     assert err.value.field == "--personas"
+
+
+def test_a_project_problem_is_data_personas_name_it_and_the_opening_rule_knows_it(
+    project: Path,
+) -> None:
+    from harness.config.personas import load_persona
+    from harness.config.problems import load_problems
+    from harness.scoring.rules.opening import problems_in_order
+
+    (project / "problems").mkdir()
+    chat = {
+        "id": "chat-app",
+        "order": 6,
+        "label": "group chat service",
+        "brief": "Design a group chat service with delivery receipts.",
+        "names": ["chat app*", "group chat*", "messaging service"],
+        "keywords": ["chat"],
+    }
+    (project / "problems" / "chat-app.yaml").write_text(yaml.safe_dump(chat))
+    assert list(load_problems())[-1] == "chat-app" and len(load_problems()) == 6
+    assert problems_in_order("the url shortener or a group chat service") == [
+        "url-shortener",
+        "chat-app",
+    ]
+    persona = yaml.safe_load((BUILTIN_ROOT / "candidates" / "url-mid-solid.yaml").read_text())
+    (project / "url-mid-solid.yaml").write_text(yaml.safe_dump({**persona, "problem": "chat-app"}))
+    assert load_persona(project / "url-mid-solid.yaml").persona.problem == "chat-app"
+    (project / "url-mid-solid.yaml").write_text(yaml.safe_dump({**persona, "problem": "nope"}))
+    with pytest.raises(InputError) as err:
+        load_persona(project / "url-mid-solid.yaml")
+    assert err.value.field == "problem" and "chat-app" in err.value.message

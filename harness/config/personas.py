@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import AnnotationKind, Problem
@@ -117,6 +117,16 @@ class Persona(_Strict):
     description: str | None = None
     turns: list[ScriptedTurn] | None = None
     card: PersonaCard | None = None
+
+    @field_validator("problem")
+    @classmethod
+    def _known_problem(cls, value: str) -> str:
+        from harness.config.problems import load_problems
+
+        known = load_problems()
+        if value not in known:
+            raise ValueError(f"unknown problem '{value}' (known: {', '.join(known)})")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Persona:

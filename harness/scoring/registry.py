@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import InputError
-from harness.project import Project, current_project
+from harness.project import Project, current_project, snapshotted
 from harness.scoring.rubrics import Rubric, files_sha256, load_rubric, rule_order
 
 if TYPE_CHECKING:
@@ -122,9 +122,12 @@ def _load(files: tuple[tuple[Path, float], ...]) -> RuleSet:
 
 def load_rules(project: Project | None = None) -> RuleSet:
     """The project's rule set: built-in rubrics overridden and extended by `rubrics/*.yaml`.
-    Read again when a rubric file changes."""
-    paths = (project or current_project()).glob("rubrics/*.yaml")
-    return _load(tuple((p, p.stat().st_mtime) for p in paths))
+    Read again when a rubric file changes (once per harness.project.snapshot block)."""
+    def fresh() -> RuleSet:
+        paths = (project or current_project()).glob("rubrics/*.yaml")
+        return _load(tuple((p, p.stat().st_mtime) for p in paths))
+
+    return fresh() if project is not None else snapshotted("rules", fresh)
 
 
 def rules_from_folder(folder: Path) -> RuleSet:

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from harness.contracts import RuleResult, ScoreRecord, Transcript
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
 from harness.scoring.registry import RuleSet, load_rules
 from harness.scoring.view import view
@@ -102,6 +103,11 @@ _FORKED_RULES: RuleSet | None = None
 def _score_slice(bounds: tuple[int, int]) -> str:
     """Score a slice of the inherited input; one JSON string back is the cheapest to ship."""
     start, end = bounds
+    with snapshot():
+        return _dump_slice(start, end)
+
+
+def _dump_slice(start: int, end: int) -> str:
     return json.dumps(
         [
             score_transcript(t, _FORKED_RULES).model_dump(mode="json", by_alias=True)
@@ -139,6 +145,17 @@ def score_many(
     """Deterministic scores in input order. Inputs of `min_for_pool` transcripts or more are
     shared between this process and `workers - 1` forked ones (workers default: one per CPU),
     where processes can fork; below that a pool costs more than it saves."""
+    with snapshot():
+        return _score_many(transcripts, workers, progress, min_for_pool, rules)
+
+
+def _score_many(
+    transcripts: Sequence[Transcript],
+    workers: int | None,
+    progress: ProgressSink | None,
+    min_for_pool: int,
+    rules: RuleSet | None,
+) -> list[ScoreRecord]:
     global _FORKED_INPUT, _FORKED_RULES
     ruleset = rules or load_rules()
     workers = workers if workers is not None else (os.cpu_count() or 1)

@@ -22,6 +22,7 @@ from harness.backends.registry import close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
@@ -263,5 +264,7 @@ async def run_suite_async(
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:
-    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter)."""
-    return run_sync(run_suite_async(loaded, runs_dir, **kwargs))
+    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter);
+    project files (problems, rules) are read once for the run."""
+    with snapshot():
+        return run_sync(run_suite_async(loaded, runs_dir, **kwargs))
