@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from harness.backends.base import BackendFatalError
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite, override
 from harness.contracts import load_transcripts
+from harness.errors import InputError
 from harness.simulate.runner import run_suite
 from harness.store.index import RunIndex
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
@@ -38,6 +40,8 @@ def run(
         str | None, typer.Option("--personas", help="Only personas whose id matches: 'url-*'.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N personas.")] = None,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
     loaded = override(
@@ -49,8 +53,15 @@ def run(
     )
     from harness.simulate.progress import default_progress
 
+    options = batch_options(batch, batch_poll)
+    if options is not None and "anthropic" not in loaded.backends_used():
+        raise InputError(
+            suite, "--batch", "needs a role on the anthropic backend (Message Batches)"
+        )
     try:
-        run_dir = run_suite(loaded, runs_dir, resume=resume, progress=default_progress(not quiet))
+        run_dir = run_suite(
+            loaded, runs_dir, resume=resume, progress=default_progress(not quiet), batch=options
+        )
     except BackendFatalError as err:
         raise fail(f"model backend: {err}", code=1) from None
     manifest = read_manifest(run_dir)
