@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import InputError
-from harness.project import Project, current_project, snapshotted
+from harness.project import BUILTIN_ROOT, Project, current_project, snapshotted
 from harness.scoring.rubrics import Rubric, files_sha256, load_rubric, rule_order
 
 if TYPE_CHECKING:
@@ -72,9 +72,9 @@ def _import(dotted: str, path: Path) -> Check:
     """`module:function`, importable as installed or from the project folder holding the
     rubric (`<project>/rubrics/x.yaml` -> `<project>/module.py`)."""
     module, _, name = dotted.partition(":")
-    project_root = str(path.resolve().parent.parent)
-    if project_root not in sys.path:
-        sys.path.append(project_root)
+    project_root = path.resolve().parent.parent
+    if project_root != BUILTIN_ROOT and str(project_root) not in sys.path:
+        sys.path.append(str(project_root))
     try:
         found = getattr(importlib.import_module(module), name) if name else None
     except (ImportError, AttributeError) as err:
