@@ -133,17 +133,22 @@ def blob(repo: Path, commit: str, path: str) -> bytes | None:
 
 
 @contextmanager
-def project_at(root: Path) -> Iterator[None]:
-    """Make `root` the current project (`$SDI_PROJECT`) for the duration."""
-    before = os.environ.get(PROJECT_ENV)
-    os.environ[PROJECT_ENV] = str(root)
+def environ(**values: str | None) -> Iterator[None]:
+    """Set (or, with None, remove) environment variables for the duration."""
+    before = {name: os.environ.get(name) for name in values}
     try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         yield
     finally:
-        if before is None:
-            os.environ.pop(PROJECT_ENV, None)
-        else:
-            os.environ[PROJECT_ENV] = before
+        for name, old in before.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 def slug(path: str) -> str:
@@ -180,7 +185,9 @@ def run_ci(repo: Path, options: CiOptions) -> CiResult:
         project = Path(tmp) / "base"
         project.mkdir()
         export_config(repo, base, project)
-        with project_at(project):
+        # The base config is the project; each gate's summary stays out of the step summary,
+        # which gets the one combined comment instead.
+        with environ(**{PROJECT_ENV: str(project), "GITHUB_STEP_SUMMARY": None}):
             for change in changes:
                 result.prompts.append(
                     _gate_one(repo, base, head, change, options, project, runs_dir)

@@ -89,10 +89,16 @@ def test_an_edit_is_gated_against_its_base_version(repo: Path) -> None:
     assert junit.find(".//failure") is not None
 
 
-def test_an_unchanged_copy_passes_and_warnings_stay_visible(repo: Path) -> None:
+def test_an_unchanged_copy_passes_and_warnings_stay_visible(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(repo, f"{PROMPTS}/v3.md", (repo / f"{PROMPTS}/v3.md").read_text() + "\n")
     commit(repo, "whitespace")
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     result, data = ci()
+    # The step summary gets the one comment, not each gate's markdown besides.
+    assert summary.read_text() == (repo / "reports/ci/comment.md").read_text()
     assert result.exit_code == 0, result.output
     p = by_path(data)[f"{PROMPTS}/v3.md"]
     assert p["outcome"] == "passed"
