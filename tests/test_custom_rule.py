@@ -177,3 +177,30 @@ def test_a_rubric_asking_for_a_missing_scorer_names_the_file(project: Path) -> N
     assert err.value.field == "scorer"
     assert str(err.value.path).endswith("monitoring.yaml")
     shutil.rmtree(project / "rubrics")
+
+
+def test_a_scorer_from_an_installed_package_through_the_entry_point(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rubric without `scorer:` gets the `sdi.rules` entry point named by its id, as an
+    installed plugin package provides it (here a dist-info folder on sys.path)."""
+    site = tmp_path_factory.mktemp("site")
+    (site / "sdi_monitoring_plugin.py").write_text(SCORER)
+    info = site / "sdi_monitoring_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: sdi-monitoring-plugin\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[sdi.rules]\nmonitoring = sdi_monitoring_plugin:check_monitoring\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    rubric = {k: v for k, v in RUBRIC.items() if k != "scorer"}
+    (project / "rubrics" / "monitoring.yaml").write_text(yaml.safe_dump(rubric))
+    rule = load_rules().rules["monitoring"]
+    assert rule.check is not None and rule.check.__module__ == "sdi_monitoring_plugin"
+    data = load_run(
+        _last_line(_ok(["run", "suites/two.yaml", "-q", "--runs-dir", "runs"])), Path("runs")
+    )
+    verdicts = {score_transcript(t).rules["monitoring"].verdict for t in data.transcripts}
+    assert verdicts <= {"pass", "fail"} and verdicts
