@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SDI := $(VENV)/bin/sdi
 RUNS ?= runs
 
-.PHONY: install demo test lint browser clean
+.PHONY: install demo test lint browser actionlint clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,7 +25,10 @@ demo: install
 browser:
 	bash scripts/ensure-chromium.sh
 
-test: install browser
+actionlint:
+	bash scripts/ensure-actionlint.sh
+
+test: install browser actionlint
 	$(PY) -m pytest -q
 
 lint: install

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.report.browser import READY, launch, report_url
 from harness.report.data import gather
 from harness.report.html import render_html
@@ -27,11 +28,9 @@ from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.store.runs import write_json_atomic
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def build_run(runs_dir: Path, interviews: int) -> Path:
-    loaded = load_suite(ROOT / "suites" / "smoke.yaml")
+    loaded = load_suite(BUILTIN_ROOT / "suites" / "smoke.yaml")
     personas = len(loaded.personas)
     loaded.suite.repeats = math.ceil(interviews / personas)
     return run_suite(loaded, runs_dir, progress=QuietProgress())

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors
+from harness.cli.common import cli_errors, next_step
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 DEFAULT_GATES = Path("gates.yaml")
@@ -38,7 +38,9 @@ def report(
     gates: Annotated[
         Path | None,
         typer.Option(
-            "--gates", help=f"Gates YAML for the headline (default: {DEFAULT_GATES} if present)."
+            "--gates",
+            help=f"Gates YAML for the headline (default: the project's {DEFAULT_GATES}, "
+            "else the built-in one).",
         ),
     ] = None,
     no_gates: Annotated[bool, typer.Option("--no-gates", help="Leave the gates out.")] = False,
@@ -49,10 +51,11 @@ def report(
 ) -> None:
     """Write a report over one or more runs: headline verdicts and gates, adherence, score
     distributions, consistency, tokens and cost, and every transcript with its violations."""
+    from harness.project import current_project
     from harness.report.build import render, report_data, write_report
     from harness.stats.gate import load_gate_config
 
-    gate_path = gates if gates is not None else (DEFAULT_GATES if DEFAULT_GATES.is_file() else None)
+    gate_path = gates if gates is not None else current_project().locate(DEFAULT_GATES)
     gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
     data = report_data(
         runs, runs_dir=runs_dir, gate_config=gate_config, allow_drift=allow_drift, title=title
@@ -64,6 +67,7 @@ def report(
     path = write_report(text, out or Path("reports") / f"{data.runs[0].run_id}.{fmt.value}")
     label = " (SYNTHETIC backend: offline stand-in, not model output)" if data.synthetic else ""
     typer.echo(f"report: {path}{label}")
+    next_step(f"open {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
-from harness.contracts import RULE_IDS, Turn, Verdict
+from harness.contracts import RULE_IDS, Turn, Verdict, scored_rules
 from harness.errors import InputError
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
@@ -238,7 +238,7 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
             violations: list[Violation] = []
             verdicts: dict[str, Verdict] = {}
             results = record.rules if record else {}
-            for rule in (r for r in RULE_IDS if r in results):
+            for rule in results:
                 result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
@@ -409,6 +409,7 @@ def gather(
         synthetic=any(s.synthetic for s in summaries),
         arms=arms,
         personas=personas_of(runs),
+        rules=list(scored_rules(s for run in runs for s in run.scores or [])) or list(RULE_IDS),
         adherence=adherence_points(comparison, consistency, interviews),
         scores=score_cells(interviews, consistency),
         consistency=consistency,
