@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.report.browser import READY, launch, report_url
 from harness.report.data import gather
 from harness.report.html import render_html
@@ -39,7 +40,7 @@ GNU_TIME = "/usr/bin/time"
 
 
 def build_run(runs_dir: Path, interviews: int) -> Path:
-    loaded = load_suite(ROOT / "suites" / "smoke.yaml")
+    loaded = load_suite(BUILTIN_ROOT / "suites" / "smoke.yaml")
     personas = len(loaded.personas)
     loaded.suite.repeats = math.ceil(interviews / personas)
     return run_suite(loaded, runs_dir, progress=QuietProgress())

@@ -4,7 +4,7 @@
 
 Usage: python scripts/report_screenshots.py [--out reports]   (or `make screenshots`)
 Runs are made offline on the synthetic backend (harness.report.demo); the reports are built
-with the project's gates.yaml for the gate report, then opened in Debian's Chromium.
+with the built-in gates.yaml for the gate report, then opened in Debian's Chromium.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from harness.project import BUILTIN_ROOT
 from harness.report.browser import READY, launch, report_url
 from harness.report.build import write_report
 from harness.report.data import gather
@@ -33,7 +34,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         single, two = demo_runs(root)
-        gates = load_gate_config(REPO / "gates.yaml")
+        gates = load_gate_config(BUILTIN_ROOT / "gates.yaml")
         pages = {
             "single": write_report(render_html(gather([single])), root / "single.html"),
             "comparison": write_report(render_html(gather([two])), root / "comparison.html"),

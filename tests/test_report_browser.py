@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.report.browser import CHROMIUM, READY, launch, report_url
 from harness.report.build import write_report
 from harness.report.data import ReportData, gather
@@ -270,7 +271,7 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunData, Pat
     with ThreadPoolExecutor(1) as pool:
         run = pool.submit(scored, two_version_suite(root), root / "runs").result()
     comparison = write_report(render_html(gather([run])), root / "comparison.html")
-    config = load_gate_config(REPO / "gates.yaml")
+    config = load_gate_config(BUILTIN_ROOT / "gates.yaml")
     gate = write_report(render_html(gather([run], gate_config=config)), root / "gate.html")
     return run, comparison, gate
 

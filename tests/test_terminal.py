@@ -14,10 +14,10 @@ from harness import __version__
 from harness.cli.main import app
 from harness.config.suites import load_suite
 from harness.errors import InputError
+from harness.project import BUILTIN_ROOT
 from harness.scoring.golden import GOLDEN_SETS, load_golden_sets
 from harness.stats.render import Section, to_text
 
-REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 WIDE = Section(
@@ -81,11 +81,11 @@ def test_version_and_help() -> None:
 
 
 def _suite(tmp_path: Path, replace: tuple[str, str]) -> Path:
-    text = (REPO / "suites" / "smoke.yaml").read_text()
+    text = (BUILTIN_ROOT / "suites" / "smoke.yaml").read_text()
     assert replace[0] in text
     path = tmp_path / "smoke.yaml"
     path.write_text(
-        text.replace(replace[0], replace[1]).replace("../", f"{REPO}/"), encoding="utf-8"
+        text.replace(replace[0], replace[1]).replace("../", f"{BUILTIN_ROOT}/"), encoding="utf-8"
     )
     return path
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from harness import __version__
-from harness.cli import label, practice, regrade, report, run, score, stats
+from harness.cli import ci, init, label, practice, regrade, report, run, score, stats
 
 app = typer.Typer(
     name="sdi",
@@ -43,7 +43,7 @@ def main(
     """Options that come before the command (the app's help text is set above)."""
 
 
-for module in (run, regrade, score, stats, report, label, practice):
+for module in (init, run, regrade, score, stats, report, label, practice, ci):
     module.register(app)
 
 if __name__ == "__main__":

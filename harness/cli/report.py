@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import cli_errors, fail, next_step
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 DEFAULT_GATES = Path("gates.yaml")
@@ -40,7 +40,9 @@ def report(
     gates: Annotated[
         Path | None,
         typer.Option(
-            "--gates", help=f"Gates YAML for the headline (default: {DEFAULT_GATES} if present)."
+            "--gates",
+            help=f"Gates YAML for the headline (default: the project's {DEFAULT_GATES}, "
+            "else the built-in one).",
         ),
     ] = None,
     no_gates: Annotated[bool, typer.Option("--no-gates", help="Leave the gates out.")] = False,
@@ -61,6 +63,7 @@ def report(
     versions, what changed persona by persona, adherence, scores, consistency, tokens and cost,
     and every transcript with its violations and their reasons. With --index, a page listing
     every run instead."""
+    from harness.project import current_project
     from harness.report.build import render, report_data, write_report
 
     if index:
@@ -77,7 +80,7 @@ def report(
         raise fail("give one or more RUNS (ids or folders), or --index")
     from harness.stats.gate import load_gate_config
 
-    gate_path = gates if gates is not None else (DEFAULT_GATES if DEFAULT_GATES.is_file() else None)
+    gate_path = gates if gates is not None else current_project().locate(DEFAULT_GATES)
     gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
     data = report_data(
         runs, runs_dir=runs_dir, gate_config=gate_config, allow_drift=allow_drift, title=title
@@ -89,6 +92,7 @@ def report(
     path = write_report(text, out or Path("reports") / f"{data.runs[0].run_id}.{fmt.value}")
     label = " (SYNTHETIC backend: offline stand-in, not model output)" if data.synthetic else ""
     typer.echo(f"report: {path}{label}")
+    next_step(f"open {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -25,18 +25,34 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    prompts: Annotated[
+        str | None, typer.Option("--prompts", help="Prompt versions instead: v1,v2 (ids, files).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", min=1, help="Repeats instead.")
+    ] = None,
+    personas: Annotated[
+        str | None, typer.Option("--personas", help="Only personas whose id matches: 'url-*'.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N personas.")] = None,
     batch: BatchFlag = False,
     batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
     from harness.backends.base import BackendFatalError
-    from harness.config.suites import load_suite
+    from harness.config.suites import load_suite, override
     from harness.contracts import load_transcripts
     from harness.simulate.progress import default_progress
     from harness.simulate.runner import run_suite
     from harness.store.runs import TRANSCRIPTS, read_manifest
 
-    loaded = load_suite(suite)
+    loaded = override(
+        load_suite(suite),
+        prompts=prompts.split(",") if prompts else None,
+        repeats=repeats,
+        personas=personas,
+        limit=limit,
+    )
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -64,6 +80,7 @@ def run(
         f"cache read: {manifest.usage.cache_read_input_tokens}  "
         f"cost estimate: ${manifest.cost_usd:.4f} (spent ${manifest.spent_usd:.4f})"
     )
+    typer.echo(f"  next: sdi score {run_dir} -f table; sdi report {run_dir}")
     typer.echo(str(run_dir))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors
+from harness.cli.common import cli_errors, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -230,6 +230,8 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
     if run_dir is not None:
         parts.append(f"saved {run_dir / 'scores.jsonl'}")
     typer.echo("; ".join(parts), err=True)
+    if run_dir is not None:
+        next_step(f"sdi report {run_dir}", f"sdi consistency {run_dir}")
 
 
 @cli_errors

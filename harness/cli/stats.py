@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import cli_errors, fail, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -78,6 +78,8 @@ def consistency(
 
     report = consistency_report(_scored(run, runs_dir))
     _emit(report.to_json(), consistency_sections(report), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi plan --effect 0.1 {run}", f"sdi report {run}")
 
 
 @cli_errors
@@ -112,6 +114,8 @@ def compare(
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
     _emit(result.to_json(), comparison_sections(result), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi report {' '.join(runs)}")
 
 
 @cli_errors
@@ -214,12 +218,13 @@ def gate(
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
     does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
+    from harness.project import current_project
     from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs
     from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
     from harness.stats.gate_inputs import resolve_side
 
-    gates = load_gate_config(config)
+    gates = load_gate_config(current_project().locate(config) or config)
     sides = [
         resolve_side(
             ref,
@@ -256,6 +261,7 @@ def gate(
         f"reports in {paths.markdown.parent}",
         color=colour,
     )
+    next_step(f"sdi report {sides[0].run_dir} {sides[1].run_dir}")
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
 

@@ -15,7 +15,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
-from harness.contracts import RULE_IDS, BadLine, Transcript, Turn, Verdict, iter_transcripts
+from harness.contracts import (
+    RULE_IDS,
+    BadLine,
+    Transcript,
+    Turn,
+    Verdict,
+    iter_transcripts,
+    scored_rules,
+)
 from harness.errors import InputError
 from harness.report.pack import Packer, turns_entry
 from harness.scoring.rubrics import load_rubrics
@@ -275,7 +283,7 @@ def arm_of_transcripts(runs: list[RunData]) -> ArmOf:
 
 def opened_by() -> dict[str, frozenset[str]]:
     """Rule -> the annotation kinds that give it its chances, from the rubrics."""
-    return {rule: frozenset(r.opened_by) for rule, r in load_rubrics().items() if r.opened_by}
+    return {rule: frozenset({r.opened_by}) for rule, r in load_rubrics().items() if r.opened_by}
 
 
 def _opening_turn(turns: list[Turn], before: int, kinds: frozenset[str]) -> int | None:
@@ -323,7 +331,7 @@ def interview_views(
             violations: list[Violation] = []
             verdicts: dict[str, Verdict] = {}
             results = record.rules if record else {}
-            for rule in (r for r in rules if r in results):
+            for rule in (r for r in results if r in rule_index):
                 result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
@@ -514,7 +522,7 @@ def gather(
         where = runs[0].run_dir / TRANSCRIPTS if runs else None
         raise InputError(where, None, "no interviews to report")
     arm_of = arm_of_transcripts(runs)
-    rules = list(RULE_IDS)
+    rules = list(scored_rules(s for run in runs for s in run.scores or [])) or list(RULE_IDS)
     packer = Packer()
     interviews = interview_views(runs, arm_of, rules, packer, texts)
     arms = list(dict.fromkeys(i.arm for i in interviews))

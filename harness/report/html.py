@@ -27,7 +27,6 @@ import jinja2
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from harness.contracts import RULE_IDS
 from harness.report import charts
 from harness.report.data import CHANGE_KINDS, InterviewView, ReportData
 from harness.report.pack import compact, iter_chunk_entries
@@ -142,8 +141,8 @@ VERDICT_ORDER = ("regressed", "improved", "changed", "no change", "inconclusive"
 
 def rule_of(metric: str) -> str | None:
     """The rule a metric id is about (`rule:x` and `turns:x`), for links to its violations."""
-    rule = metric.partition(":")[2]
-    return rule if rule in RULE_IDS else None
+    kind, _, rule = metric.partition(":")
+    return rule if kind in ("rule", "turns") and rule else None
 
 
 @cache
