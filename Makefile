@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SDI := $(VENV)/bin/sdi
 RUNS ?= runs
 
-.PHONY: install demo test lint browser actionlint clean
+.PHONY: install demo test lint browser actionlint screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ browser:
 
 actionlint:
 	bash scripts/ensure-actionlint.sh
+
+# reports/{single,comparison,gate,comparison-400}.png from offline synthetic runs
+screenshots: install browser
+	$(PY) scripts/report_screenshots.py
 
 test: install browser actionlint
 	$(PY) -m pytest -q

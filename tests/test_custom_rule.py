@@ -42,7 +42,7 @@ RUBRIC = {
     "scorer": "project_rules:check_monitoring",
     "judge_instructions": "Fail when no interviewer turn asks about monitoring or alerting.",
 }
-SCORER = '''
+SCORER = """
 from harness.contracts import RuleResult
 
 
@@ -56,7 +56,7 @@ def check_monitoring(view):
     return RuleResult(
         verdict="fail", turns=[first], evidence=[view.text(first)[:30]], opportunities=1
     )
-'''
+"""
 
 
 @pytest.fixture

@@ -107,9 +107,10 @@ def test_run_overrides_pick_prompts_repeats_and_personas(sdi_bin: Path, tmp_path
     out = sdi(sdi_bin, tmp_path, "run", "suites/smoke.yaml", *args, "-q")
     run_dir = out.strip().splitlines()[-1]
     assert f"next: sdi score {run_dir}" in out
-    ids = [yaml.safe_load(line)["interview_id"] for line in (tmp_path / run_dir).joinpath(
-        "transcripts.jsonl"
-    ).open()]
+    ids = [
+        yaml.safe_load(line)["interview_id"]
+        for line in (tmp_path / run_dir).joinpath("transcripts.jsonl").open()
+    ]
     # smoke.yaml names only the example personas; one of them matches.
     assert sorted(ids) == ["v1:example-url-junior-vague#0", "v2:example-url-junior-vague#0"]
     err = sdi(sdi_bin, tmp_path, "run", "suites/smoke.yaml", "--personas", "nobody-*", code=2)

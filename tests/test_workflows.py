@@ -41,7 +41,7 @@ def test_gate_workflow_shape(path: Path) -> None:
     gate = wf["jobs"]["gate"]
     runs = "\n".join(s.get("run", "") for s in steps(gate))
     assert "git checkout -q --detach HEAD^1" in runs  # trusted base working tree
-    assert "sdi ci --base HEAD --head \"$MERGE_SHA\"" in runs
+    assert 'sdi ci --base HEAD --head "$MERGE_SHA"' in runs
     checkout = steps(gate)[0]
     assert checkout["with"]["persist-credentials"] is False
     for job in wf["jobs"].values():
@@ -53,9 +53,7 @@ def test_gate_workflow_shape(path: Path) -> None:
 def test_the_repo_installs_pinned_and_the_comment_runs_no_pr_code() -> None:
     runs = "\n".join(s.get("run", "") for s in steps(load(GATE)["jobs"]["gate"]))
     assert "pip install -c constraints.txt ." in runs
-    pins = [
-        line for line in (ROOT / "constraints.txt").read_text().splitlines() if line[:1] != "#"
-    ]
+    pins = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line[:1] != "#"]
     assert pins and all("==" in line for line in pins)
     comment = load(COMMENT)
     assert comment["on"]["workflow_run"]["workflows"] == ["prompt-gate"]

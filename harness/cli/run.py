@@ -8,15 +8,10 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
-from harness.config.suites import load_suite, override
-from harness.contracts import load_transcripts
 from harness.errors import InputError
-from harness.simulate.runner import run_suite
-from harness.store.index import RunIndex
-from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
+from harness.store.runs import DEFAULT_RUNS_DIR
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
@@ -44,6 +39,13 @@ def run(
     batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
+    from harness.backends.base import BackendFatalError
+    from harness.config.suites import load_suite, override
+    from harness.contracts import load_transcripts
+    from harness.simulate.progress import default_progress
+    from harness.simulate.runner import run_suite
+    from harness.store.runs import TRANSCRIPTS, read_manifest
+
     loaded = override(
         load_suite(suite),
         prompts=prompts.split(",") if prompts else None,
@@ -51,7 +53,6 @@ def run(
         personas=personas,
         limit=limit,
     )
-    from harness.simulate.progress import default_progress
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -87,6 +88,8 @@ def run(
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     """Runs recorded in the store, newest first."""
+    from harness.store.index import RunIndex
+
     index = RunIndex(runs_dir)
     rows = index.list()
     index.close()
@@ -109,7 +112,9 @@ def show_run(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
 ) -> None:
     """A run's manifest and what its interviews did."""
+    from harness.contracts import load_transcripts
     from harness.scoring.feedback import extract_score
+    from harness.store.runs import TRANSCRIPTS, find_run_dir, read_manifest
 
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = read_manifest(run_dir)

@@ -5,6 +5,8 @@ The statistics libraries take a second to import, so they are imported inside th
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,13 +54,15 @@ def _parse_margins(items: list[str]) -> dict[str, float]:
 
 
 def _emit(json_text: str, sections: list[Section], fmt: Format) -> None:
-    """Print a report as JSON, markdown or an aligned text table."""
+    """Print a report as JSON, markdown or tables fitted to the terminal (coloured verdicts
+    when standard output is a terminal and NO_COLOR is unset)."""
     from harness.stats.render import render
 
     if fmt is Format.json:
         typer.echo(json_text)
     else:
-        typer.echo(render(sections, fmt is Format.md), nl=False)
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        typer.echo(render(sections, fmt is Format.md, colour=colour), nl=False)
 
 
 @cli_errors
@@ -243,12 +247,19 @@ def gate(
     report = evaluate_gates(comparison, gates)
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
+    colours = {"fail": "red", "warn": "yellow", "pass": "green"}
+    colour = False if os.environ.get("NO_COLOR") else None  # None: only on a terminal
     for g in report.gates:
-        typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
+        status = typer.style(f"{g.status.upper():<5}", fg=colours.get(g.status), bold=True)
+        typer.echo(f"{status} {g.name}: {g.message}", color=colour)
+    verdict = typer.style(
+        f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
+    )
     typer.echo(
-        f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
+        f"{verdict}{label}: {report.count('fail')} failed, "
         f"{report.count('warn')} warnings, {report.count('pass')} passed; "
-        f"reports in {paths.markdown.parent}"
+        f"reports in {paths.markdown.parent}",
+        color=colour,
     )
     next_step(f"sdi report {sides[0].run_dir} {sides[1].run_dir}")
     if not report.passed:

@@ -177,8 +177,9 @@ def judge_system_prompt(rubrics: dict[str, Rubric]) -> str:
             "# Rules to judge\n\n" + "\n\n".join(_rubric_text(r) for r in rubrics.values()),
             "# Answer\n\nAnswer with one JSON object and nothing else, of this shape:\n"
             f'{{"rules": {{\n{shape}\n}}}}\n'
-            "- verdict: pass, fail or n/a as the rule defines them. " + na_rules +
-            "- turns: on fail, the indices of the interviewer turns that break the rule (where "
+            "- verdict: pass, fail or n/a as the rule defines them. "
+            + na_rules
+            + "- turns: on fail, the indices of the interviewer turns that break the rule (where "
             "the fault is an absence, the interviewer turn where it was due); empty on pass and "
             "n/a.\n"
             "- evidence: one short verbatim quote from each listed turn, in the same order.\n"

@@ -123,6 +123,7 @@ def _load(files: tuple[tuple[Path, float], ...]) -> RuleSet:
 def load_rules(project: Project | None = None) -> RuleSet:
     """The project's rule set: built-in rubrics overridden and extended by `rubrics/*.yaml`.
     Read again when a rubric file changes (once per harness.project.snapshot block)."""
+
     def fresh() -> RuleSet:
         paths = (project or current_project()).glob("rubrics/*.yaml")
         return _load(tuple((p, p.stat().st_mtime) for p in paths))

@@ -58,7 +58,8 @@ class Rubric(_Strict):
     judge_instructions: str | None = None
     opened_by: AnnotationKind | None = Field(
         default=None,
-        description="the annotation that opens the rule: n/a exactly when no turn carries it",
+        description="the annotation that opens the rule: n/a exactly when no turn carries it "
+        "(a report shows the candidate turn behind each violation)",
     )
     never_na: bool = Field(default=False, description="the rule always applies")
     lexicon: dict[str, list[str]] = Field(

@@ -191,9 +191,7 @@ def _version(
         personas=[persona_scores(g) for _, g in table.groupby("persona", sort=True)],
         agreement=agreement(table),
         validity=validity(table),
-        rules=[
-            rule_consistency(rule, rules[rules["rule"] == rule]) for rule in table_rules(table)
-        ],
+        rules=[rule_consistency(rule, rules[rules["rule"] == rule]) for rule in table_rules(table)],
         variance=variance_decomposition(regrades),
     )
 

@@ -247,4 +247,3 @@ NUMBER_PATTERN = re.compile(
     r"users|dau|mau|requests|writes|reads|ms|%|bytes)\b",
     re.IGNORECASE,
 )
-

@@ -166,9 +166,7 @@ def glossed_sentence(text: str) -> str | None:
 
 def problem_in(text: str) -> str | None:
     low = text.lower()
-    return next(
-        (p.id for p in load_problems().values() if any(w in low for w in p.keywords)), None
-    )
+    return next((p.id for p in load_problems().values() if any(w in low for w in p.keywords)), None)
 
 
 def depth_terms_in(text: str) -> set[str]:
