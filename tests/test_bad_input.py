@@ -28,7 +28,9 @@ class Case:
         self.prompt = root / "p" / "prompts" / "interviewer" / "v1.md"
         self.persona = root / "p" / "candidates" / "url-mid-test.yaml"
         self.gates = root / "gates.yaml"
-        shutil.copy(Path(__file__).resolve().parent.parent / "gates.yaml", self.gates)
+        shutil.copy(
+            Path(__file__).resolve().parent.parent / "harness" / "data" / "gates.yaml", self.gates
+        )
         self.run_dir: Path | None = None
 
     def finished_run(self) -> Path:

@@ -8,18 +8,10 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
-from harness.config.suites import load_suite
-from harness.contracts import load_transcripts
 from harness.errors import InputError
-from harness.simulate.runner import run_suite
-from harness.store.failures import FAILURES, read_failures
-from harness.store.index import INDEX_FILE, RunIndex
-from harness.store.ledger import LEDGER, apply_ledger, read_ledger
-from harness.store.lock import live_status
-from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
+from harness.store.runs import DEFAULT_RUNS_DIR
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 EXIT_UNFINISHED = 3  # partial (some interviews failed) or stopped by the run budget: resumable
@@ -35,12 +27,34 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    prompts: Annotated[
+        str | None, typer.Option("--prompts", help="Prompt versions instead: v1,v2 (ids, files).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", min=1, help="Repeats instead.")
+    ] = None,
+    personas: Annotated[
+        str | None, typer.Option("--personas", help="Only personas whose id matches: 'url-*'.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N personas.")] = None,
     batch: BatchFlag = False,
     batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
-    loaded = load_suite(suite)
+    from harness.backends.base import BackendFatalError
+    from harness.config.suites import load_suite, override
+    from harness.contracts import load_transcripts
     from harness.simulate.progress import default_progress
+    from harness.simulate.runner import run_suite
+    from harness.store.runs import TRANSCRIPTS, read_manifest
+
+    loaded = override(
+        load_suite(suite),
+        prompts=prompts.split(",") if prompts else None,
+        repeats=repeats,
+        personas=personas,
+        limit=limit,
+    )
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -71,7 +85,7 @@ def run(
     if manifest.status == "partial":
         typer.echo(
             f"  failed: {manifest.interviews_failed} interview(s), reasons in "
-            f"{run_dir / FAILURES}; rerun them with --resume {manifest.run_id}"
+            f"{run_dir / 'failures.jsonl'}; rerun them with --resume {manifest.run_id}"
         )
     if manifest.status == "budget":
         typer.echo(
@@ -79,6 +93,7 @@ def run(
             f"${manifest.spent_usd:.4f}): {manifest.interviews_budget_stopped} interview(s) not "
             f"finished; raise it and --resume {manifest.run_id}"
         )
+    typer.echo(f"  next: sdi score {run_dir} -f table; sdi report {run_dir}")
     typer.echo(str(run_dir))
     if manifest.status in ("partial", "budget"):
         raise typer.Exit(EXIT_UNFINISHED)
@@ -88,6 +103,10 @@ def run(
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     """Runs recorded in the store, newest first; a run whose writer is gone is `interrupted`."""
+    from harness.store.index import INDEX_FILE, RunIndex
+    from harness.store.ledger import LEDGER, read_ledger
+    from harness.store.lock import live_status
+
     if not (runs_dir / INDEX_FILE).is_file():  # listing never creates the folder
         typer.echo(f"no runs in {runs_dir}")
         return
@@ -120,7 +139,12 @@ def show_run(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
 ) -> None:
     """A run's manifest and what its interviews did."""
+    from harness.contracts import load_transcripts
     from harness.scoring.feedback import extract_score
+    from harness.store.failures import read_failures
+    from harness.store.ledger import apply_ledger
+    from harness.store.lock import live_status
+    from harness.store.runs import TRANSCRIPTS, find_run_dir, read_manifest
 
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = apply_ledger(read_manifest(run_dir), run_dir)

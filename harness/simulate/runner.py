@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.aio import run_sync
 from harness.backends.base import Backend, CallFailedError, Usage
 from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
@@ -26,6 +27,7 @@ from harness.backends.registry import close_backend, make_backend
 from harness.config.suites import OPERATIONAL_LIMITS, LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
@@ -412,4 +414,7 @@ def _restore_sigterm() -> None:
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:
-    return asyncio.run(run_suite_async(loaded, runs_dir, **kwargs))
+    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter);
+    project files (problems, rules) are read once for the run."""
+    with snapshot():
+        return run_sync(run_suite_async(loaded, runs_dir, **kwargs))
