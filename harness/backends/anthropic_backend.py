@@ -32,7 +32,7 @@ from harness.backends.base import (
     ModelResponse,
     Usage,
 )
-from harness.backends.pricing import estimate_cost
+from harness.backends.pricing import ModelPrice, estimate_cost
 from harness.errors import InputError
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
@@ -108,10 +108,13 @@ class AnthropicBackend:
         self,
         *,
         base_url: str | None = None,
+        api_key: str | None = None,
+        price: ModelPrice | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: float | None = None,
     ) -> None:
-        self._key = _api_key()
+        self._key = api_key or _api_key()
+        self.price = price
         options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # Passing the key explicitly stops the SDK from looking for credentials anywhere else
         # (profiles, federation files); `base_url=None` falls back to ANTHROPIC_BASE_URL.
@@ -162,7 +165,7 @@ class AnthropicBackend:
             stop_reason=message.stop_reason,
             usage=usage,
             latency_s=latency,
-            cost_usd=estimate_cost(model, usage),
+            cost_usd=estimate_cost(model, usage, self.price),
         )
 
     async def aclose(self) -> None:

@@ -52,14 +52,23 @@ class CallCounter:
 class CachedBackend:
     """Wraps a backend: answers from the cache when it can, stores what the model said."""
 
-    def __init__(self, inner: Backend, cache: ResponseCache, counter: CallCounter) -> None:
+    def __init__(
+        self,
+        inner: Backend,
+        cache: ResponseCache,
+        counter: CallCounter,
+        identity: str | None = None,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
+        # What replies are keyed by: the backend and the server it talks to (registry's
+        # `cache_identity`), so one server's replies are never replayed as another's.
+        self.identity = identity or inner.name
         self.cache = cache
         self.counter = counter
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        key = request.cache_key(self.name)
+        key = request.cache_key(self.identity)
         hit = self.cache.get(key)
         if hit is not None:
             self.counter.cache_hits += 1

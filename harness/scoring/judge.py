@@ -39,6 +39,7 @@ OPENED_BY: dict[str, str] = {
 }
 NEVER_NA = frozenset({"in_role"})
 DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
 MAX_TOKENS = 3000
 EXAMPLES_EACH = 2
@@ -235,6 +236,7 @@ class ModelJudge:
         *,
         model: str = DEFAULT_MODEL,
         max_tokens: int = MAX_TOKENS,
+        identity: str | None = None,
     ) -> None:
         self.name = f"{backend.name}:{model}"
         self.model = model
@@ -242,7 +244,7 @@ class ModelJudge:
         self.counter = CallCounter()
         self._inner = backend
         self._cache = cache
-        self._backend = CachedBackend(backend, cache, self.counter)
+        self._backend = CachedBackend(backend, cache, self.counter, identity)
         self._system = judge_system_prompt(rubrics)
 
     async def judge(self, transcript: Transcript) -> dict[str, RuleResult]:
@@ -298,12 +300,27 @@ def make_judge(
     cache_path: Path | None = None,
     rubrics_dir: Path | None = None,
 ) -> Judge:
-    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric."""
-    if kind != "anthropic":
-        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: anthropic)")
-    from harness.backends.anthropic_backend import AnthropicBackend
+    """A judge on a model backend by name (`anthropic`, `openai`, or a plugin's), with the
+    backend's default model unless one is given. Errors, before any call, for an unknown name,
+    a model with no price, a missing key or a missing rubric."""
+    from harness.backends.registry import (
+        backend_specs,
+        cache_identity,
+        check_role,
+        make_backend,
+    )
+    from harness.config.suites import RoleSettings
 
+    judges = [name for name, spec in backend_specs().items() if spec.priced]
+    if kind not in judges:
+        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: {', '.join(judges)})")
+    settings = RoleSettings(
+        backend=kind, model=model or DEFAULT_MODELS.get(kind, DEFAULT_MODEL), max_tokens=MAX_TOKENS
+    )
     rubrics = load_judged_rubrics(rubrics_dir or RUBRICS_DIR)
-    backend = AnthropicBackend()  # InputError naming ANTHROPIC_API_KEY when it is not set
+    check_role(settings, None, "judge")
+    backend = make_backend(settings)
     cache = ResponseCache(cache_path or DEFAULT_CACHE)
-    return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)
+    return ModelJudge(
+        backend, cache, rubrics, model=settings.model, identity=cache_identity(settings)
+    )

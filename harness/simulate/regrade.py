@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from harness.backends.base import Backend, ModelRequest
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.pricing import call_record
-from harness.backends.registry import close_backend, make_backend
+from harness.backends.registry import cache_identity, check_role, close_backend, make_backend
 from harness.config.prompts import PromptVersion, load_prompt
 from harness.config.suites import RoleSettings
 from harness.contracts import Transcript, Turn
@@ -132,16 +132,21 @@ async def regrade_run_async(
     todo = [j for j in jobs if (j.transcript.interview_id, j.regrade_index) not in done]
     role = manifest.interviewer
     try:
+        # The suite's settings carry the server, key variable and price; older manifests
+        # only the role record.
         settings = RoleSettings.model_validate(
-            role.model_dump(include={"backend", "model", "max_tokens"})
+            manifest.suite.get("interviewer")
+            or role.model_dump(include={"backend", "model", "max_tokens"})
         )
     except ValidationError as err:
         raise from_validation_error(run_dir / MANIFEST, err, prefix="interviewer") from None
     clock = str(manifest.suite.get("clock", "off"))
+    if backend is None:
+        check_role(settings, run_dir / MANIFEST, "interviewer")
     inner = backend or make_backend(settings)
     cache = ResponseCache(run_dir.parent / CACHE_FILE)
     counter = CallCounter()
-    interviewer = CachedBackend(inner, cache, counter)
+    interviewer = CachedBackend(inner, cache, counter, cache_identity(settings))
     limit = asyncio.Semaphore(concurrency or int(manifest.suite.get("concurrency", 8)))
     sink = progress or default_progress()
     cost = 0.0

@@ -17,7 +17,7 @@ from typing import Any
 from harness import __version__
 from harness.backends.base import Backend, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
-from harness.backends.registry import close_backend, make_backend
+from harness.backends.registry import base_url_for, cache_identity, close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
@@ -94,12 +94,13 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
 def new_manifest(loaded: LoadedSuite, run_id: str, planned: int) -> Manifest:
     suite = loaded.suite
 
-    def role(settings: Any) -> RoleRecord:
+    def role(settings: RoleSettings) -> RoleRecord:
         return RoleRecord(
             backend=settings.backend,
             model=settings.model,
             max_tokens=settings.max_tokens,
             synthetic=settings.backend == "synthetic",
+            base_url=base_url_for(settings),
         )
 
     return Manifest(
@@ -205,7 +206,7 @@ async def run_suite_async(
         if injected is None:
             injected = make_backend(settings)
             owned.append(injected)
-        return CachedBackend(injected, cache, counter)
+        return CachedBackend(injected, cache, counter, cache_identity(settings))
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()

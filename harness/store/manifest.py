@@ -23,6 +23,7 @@ class RoleRecord(BaseModel):
     model: str
     max_tokens: int
     synthetic: bool
+    base_url: str | None = Field(default=None, description="the server the role's calls went to")
 
 
 class Manifest(BaseModel):
