@@ -78,3 +78,20 @@ class CachedBackend:
         self.counter.by_role[request.role] = self.counter.by_role.get(request.role, 0) + 1
         self.cache.put(key, response)
         return response
+
+
+def cached_keys(path: Path, keys: list[str]) -> set[str]:
+    """Which of `keys` the cache at `path` holds, read without writing (no file made)."""
+    if not path.is_file() or not keys:
+        return set()
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+    finally:
+        db.close()

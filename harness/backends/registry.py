@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from harness.backends.base import Backend
 from harness.errors import InputError
@@ -31,9 +31,9 @@ NO_KEY = "sdi-no-key"  # sent to a local server that wants no key (the SDKs insi
 class BackendSpec:
     """One kind of backend. `factory` makes it for a role's settings; `key_env` and
     `base_url_env` are the environment variables its SDK reads by default; a backend that is
-    never billed (`priced=False`) needs no price. `cache_min_tokens` is the shortest prompt
-    prefix the vendor caches and `cache_writes` whether it bills cache writes separately (both
-    for cost previews)."""
+    never billed (`priced=False`) needs no price. `prompt_cache` is how the vendor caches
+    prompt prefixes (`explicit` breakpoints with billed writes, `automatic` with none, or
+    `none`) and `cache_min_tokens` the shortest prefix it caches: cost previews bill by them."""
 
     name: str
     factory: Callable[[RoleSettings], Backend]
@@ -41,8 +41,8 @@ class BackendSpec:
     base_url_env: str | None = None
     default_base_url: str | None = None
     priced: bool = True
+    prompt_cache: Literal["explicit", "automatic", "none"] = "none"
     cache_min_tokens: int = 0
-    cache_writes: bool = False
 
 
 def _synthetic(settings: RoleSettings) -> Backend:
@@ -81,8 +81,8 @@ BUILTIN: tuple[BackendSpec, ...] = (
         key_env="ANTHROPIC_API_KEY",
         base_url_env="ANTHROPIC_BASE_URL",
         default_base_url="https://api.anthropic.com",
+        prompt_cache="explicit",
         cache_min_tokens=1024,
-        cache_writes=True,
     ),
     BackendSpec(
         "openai",
@@ -90,6 +90,7 @@ BUILTIN: tuple[BackendSpec, ...] = (
         key_env="OPENAI_API_KEY",
         base_url_env="OPENAI_BASE_URL",
         default_base_url="https://api.openai.com/v1",
+        prompt_cache="automatic",
         cache_min_tokens=1024,
     ),
 )

@@ -28,8 +28,22 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the expected calls, tokens and cost (with and without batches) "
+            "without calling any model.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
+    if dry_run:
+        from harness.simulate.estimate import estimate_suite, render_estimate
+
+        estimate = estimate_suite(load_suite(suite, require_key=False), runs_dir)
+        typer.echo("\n".join(render_estimate(estimate)))
+        return
     loaded = load_suite(suite)
     from harness.simulate.progress import default_progress
 
