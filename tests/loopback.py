@@ -121,6 +121,7 @@ class PromptCacheModel:
         self.min_cacheable = min_cacheable
         self.written: set[str] = set()
         self.lock = threading.Lock()
+        self.log: list[tuple[Body, dict[str, int]]] = []  # the server's accounting, per call
 
     def usage(self, body: Body, output: str) -> dict[str, int]:
         blocks = _blocks(body)
@@ -137,12 +138,15 @@ class PromptCacheModel:
             last_mark = max(marks, default=-1) + 1
             self.written.update(digests[i] for i in marks)
         written = sum(sizes[hit:last_mark]) if last_mark > hit else 0
-        return {
+        usage = {
             "input_tokens": sum(sizes) - sum(sizes[:hit]) - written,
             "output_tokens": tokens(output),
             "cache_read_input_tokens": sum(sizes[:hit]),
             "cache_creation_input_tokens": written,
         }
+        with self.lock:
+            self.log.append((body, usage))
+        return usage
 
 
 QUESTIONS = (
