@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anthropic
@@ -115,6 +116,8 @@ class AnthropicBackend:
     ) -> None:
         self._key = api_key or _api_key()
         self.price = price
+        # Told of every HTTP attempt, retries included (status, headers): rate limiting.
+        self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
         options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # Passing the key explicitly stops the SDK from looking for credentials anywhere else
         # (profiles, federation files); `base_url=None` falls back to ANTHROPIC_BASE_URL.
@@ -122,9 +125,17 @@ class AnthropicBackend:
             api_key=self._key,
             base_url=base_url,
             max_retries=max_retries,
-            middleware=[_stop_on_spend_limit],
+            middleware=[self._observe, _stop_on_spend_limit],
             **options,
         )
+
+    async def _observe(
+        self, request: anthropic.APIRequest, call_next: Any
+    ) -> anthropic.AsyncAPIResponse[Any]:
+        response: anthropic.AsyncAPIResponse[Any] = await call_next(request)
+        for observe in self.observers:
+            observe(response.status_code, response.headers)
+        return response
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         system: list[TextBlockParam] = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import openai
@@ -110,9 +111,20 @@ class OpenAIBackend:
         # `max_tokens`); compatible servers have long known `max_tokens`, not always the other.
         self._vendor = vendor
         options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        # Told of every HTTP attempt, retries included (status, headers): rate limiting.
+        self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
+        http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [self._observe]})
         self.client = AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=max_retries, **options
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            http_client=http,
+            **options,
         )
+
+    async def _observe(self, response: Any) -> None:
+        for observe in self.observers:
+            observe(response.status_code, response.headers)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         limit = request.max_tokens

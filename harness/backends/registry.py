@@ -190,8 +190,10 @@ def make_backend(settings: RoleSettings) -> Backend:
 
 
 async def close_backend(backend: Backend) -> None:
-    """Release what a backend holds (the SDK ones have an HTTP client); unwraps a cache."""
-    inner = getattr(backend, "inner", backend)
+    """Release what a backend holds (the SDK ones have an HTTP client); unwraps wrappers."""
+    inner = backend
+    while hasattr(inner, "inner"):  # a cache, a rate limiter
+        inner = inner.inner
     aclose = getattr(inner, "aclose", None)
     if aclose is not None:
         await aclose()

@@ -17,6 +17,7 @@ from typing import Any
 from harness import __version__
 from harness.backends.base import Backend, Usage
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
+from harness.backends.ratelimit import AdaptiveLimiter, LimitedBackend
 from harness.backends.registry import base_url_for, cache_identity, close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
@@ -206,7 +207,8 @@ async def run_suite_async(
         if injected is None:
             injected = make_backend(settings)
             owned.append(injected)
-        return CachedBackend(injected, cache, counter, cache_identity(settings))
+        limited = LimitedBackend(injected, AdaptiveLimiter(suite.concurrency))
+        return CachedBackend(limited, cache, counter, cache_identity(settings))
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
