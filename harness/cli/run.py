@@ -60,11 +60,17 @@ def run(
         f"  interviews: {manifest.interviews_done}/{manifest.interviews_planned}  "
         f"ended by: {', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))}"
     )
+    billed, replayed = manifest.billed_usage, manifest.replayed_usage
     typer.echo(
-        f"  model calls: {manifest.model_calls}  cache hits: {manifest.cache_hits}  "
-        f"tokens in/out: {manifest.usage.total_input}/{manifest.usage.output_tokens}  "
-        f"cache read: {manifest.usage.cache_read_input_tokens}  "
-        f"cost estimate: ${manifest.cost_usd:.4f} (spent ${manifest.spent_usd:.4f})"
+        f"  model calls: {manifest.model_calls}  billed tokens in/out: "
+        f"{billed.total_input}/{billed.output_tokens} (prompt cache read "
+        f"{billed.cache_read_input_tokens}, written {billed.cache_creation_input_tokens})  "
+        f"spent ${manifest.spent_usd:.4f}"
+    )
+    typer.echo(
+        f"  response-cache hits: {manifest.cache_hits}  replayed tokens in/out: "
+        f"{replayed.total_input}/{replayed.output_tokens} (not billed)  "
+        f"cost of all calls: ${manifest.cost_usd:.4f}"
     )
     typer.echo(str(run_dir))
 

@@ -158,13 +158,20 @@ def _finished(run_dir: Path) -> dict[str, Transcript]:
 
 
 def _totals(manifest: Manifest, transcripts: list[Transcript]) -> None:
-    usage = Usage()
+    usage = billed = replayed = Usage()
     cost = spent = 0.0
     for t in transcripts:
         usage = usage + Usage.model_validate(t.meta.get("usage", {}))
         cost += float(t.meta.get("cost_usd", 0.0))
         spent += sum(c["cost_usd"] for c in t.meta.get("calls", []) if not c.get("cached"))
+        for call in t.meta.get("calls", []):
+            if call.get("cached"):
+                replayed = replayed + Usage.model_validate(call["usage"])
+            else:
+                billed = billed + Usage.model_validate(call["usage"])
     manifest.usage = usage
+    manifest.billed_usage = billed
+    manifest.replayed_usage = replayed
     manifest.cost_usd = round(cost, 6)
     manifest.spent_usd = round(spent, 6)
     manifest.interviews_done = len(transcripts)
