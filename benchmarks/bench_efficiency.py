@@ -24,9 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from benchmarks.loopback_play import ROOT
+from benchmarks.loopback_play import ROOT, scripted_suite
 
 FAKE_KEY = "sk-ant-bench-FAKE"
 
@@ -48,26 +46,6 @@ def _serve(latency: float, urls: Any) -> None:
             time.sleep(3600)
 
 
-def _suite(folder: Path, repeats: int, concurrency: int) -> Path:
-    scripted = [
-        str(p)
-        for p in sorted((ROOT / "candidates").glob("*.yaml"))
-        if "mode: llm" not in p.read_text()
-    ]
-    data = {
-        "name": f"efficiency-{concurrency}",
-        "prompts": ["v1"],
-        "prompts_dir": str(ROOT / "prompts" / "interviewer"),
-        "personas": scripted,
-        "interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6"},
-        "repeats": repeats,
-        "concurrency": concurrency,
-    }
-    path = folder / "suite.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 def ideal(chains: list[int], slots: int, latency: float) -> float:
     """Longest-first packing of chains (calls x latency) on `slots` slots: the makespan."""
     ends = [0.0] * slots
@@ -83,7 +61,9 @@ def harness_run(concurrency: int, repeats: int) -> tuple[float, float, list[int]
     from harness.simulate.runner import run_suite
 
     with tempfile.TemporaryDirectory() as tmp:
-        loaded = load_suite(_suite(Path(tmp), repeats, concurrency))
+        loaded = load_suite(
+            scripted_suite(Path(tmp), f"efficiency-{concurrency}", repeats, concurrency)
+        )
         cpu, wall = time.process_time(), time.perf_counter()
         run_dir = run_suite(loaded, Path(tmp) / "runs", progress=QuietProgress())
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -17,9 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from benchmarks.loopback_play import ROOT
+from benchmarks.loopback_play import scripted_suite
 from harness.backends.base import BackendFatalError
 from harness.config.suites import load_suite
 from harness.simulate import runner
@@ -28,31 +26,15 @@ from harness.store.runs import read_manifest
 from tests.loopback_ratelimit import RateLimitedServer
 
 
-def _suite(folder: Path, repeats: int, concurrency: int) -> Path:
-    scripted = [
-        p for p in sorted((ROOT / "candidates").glob("*.yaml")) if "mode: llm" not in p.read_text()
-    ]
-    data = {
-        "name": "ratelimit-bench",
-        "prompts": ["v1"],
-        "prompts_dir": str(ROOT / "prompts" / "interviewer"),
-        "personas": [str(p) for p in scripted],
-        "interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6"},
-        "repeats": repeats,
-        "concurrency": concurrency,
-    }
-    path = folder / "suite.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 def measure(args: argparse.Namespace, adaptive: bool) -> str:
     with (
         tempfile.TemporaryDirectory() as tmp,
         RateLimitedServer(per_minute=args.per_minute, latency_s=0.2) as server,
     ):
         os.environ.update(ANTHROPIC_API_KEY="sk-ant-bench-FAKE", ANTHROPIC_BASE_URL=server.url)
-        loaded = load_suite(_suite(Path(tmp), args.repeats, args.concurrency))
+        loaded = load_suite(
+            scripted_suite(Path(tmp), "ratelimit-bench", args.repeats, args.concurrency)
+        )
         started = time.monotonic()
         failure = ""
         try:

@@ -77,3 +77,27 @@ def play(body: dict[str, Any]) -> Reply:
     if "role-playing a job candidate" in _system(body):
         return candidate_reply(body)
     return sampled_interviewer(body)
+
+
+def scripted_suite(folder: Path, name: str, repeats: int, concurrency: int) -> Path:
+    """A suite file in `folder`: prompt v1 against the shipped scripted personas, the
+    interviewer on the anthropic backend (Sonnet)."""
+    import yaml
+
+    scripted = [
+        str(p)
+        for p in sorted((ROOT / "candidates").glob("*.yaml"))
+        if "mode: llm" not in p.read_text()
+    ]
+    data = {
+        "name": name,
+        "prompts": ["v1"],
+        "prompts_dir": str(ROOT / "prompts" / "interviewer"),
+        "personas": scripted,
+        "interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6"},
+        "repeats": repeats,
+        "concurrency": concurrency,
+    }
+    path = folder / "suite.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from harness.backends.base import ModelRequest, ModelResponse
-from harness.backends.synthetic import SyntheticBackend
 from harness.config.suites import load_suite
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
@@ -24,23 +22,12 @@ from tests.loopback import (
     running_loopback,
 )
 from tests.test_openai_backend import candidate_reply
-
-
-class Recording:
-    name = "synthetic"
-
-    def __init__(self) -> None:
-        self.inner = SyntheticBackend()
-        self.requests: list[ModelRequest] = []
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        self.requests.append(request)
-        return await self.inner.complete(request)
+from tests.test_simulate import RecordingBackend
 
 
 def test_model_candidate_requests_are_a_growing_prefix(tmp_path: Path) -> None:
     suite = write_project(tmp_path / "project", repeats=1, personas=[LLM_PERSONA])
-    candidate = Recording()
+    candidate = RecordingBackend()
     run_suite(
         load_suite(suite),
         tmp_path / "runs",
