@@ -80,7 +80,7 @@ def test_dry_run_calls_nothing_and_counts_the_calls_a_run_makes(
     assert result.exit_code == 0, result.output
     assert chat.chat_requests() == [] and not runs.exists()
     assert "2 planned, 0 already in the response cache" in result.stdout
-    assert "with batches (50% off)" in result.stdout
+    assert "with batches: $" in result.stdout
     before = estimate_suite(load_suite(suite), runs)
 
     run_dir = run_suite(load_suite(suite), runs, progress=QuietProgress())

@@ -71,7 +71,9 @@ def test_role_price_wins_and_zero_means_free() -> None:
     table_price = price_table().price_for("gpt-4o")
     assert table_price is not None
     assert cost_of(usage, table_price) == pytest.approx((1000 * 2.5 + 5000 * 2.5 + 500 * 10) / 1e6)
-    assert cost_of(usage, table_price, batch=True) == pytest.approx(cost_of(usage, table_price) / 2)
+    assert cost_of(usage, table_price, batched=True) == pytest.approx(
+        cost_of(usage, table_price) / 2
+    )
 
 
 def test_unpriced_billed_role_is_refused_synthetic_is_not() -> None:

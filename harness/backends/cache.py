@@ -103,6 +103,8 @@ class CachedBackend:
         cache: ResponseCache,
         counter: CallCounter,
         identity: str | None = None,
+        *,
+        share_in_flight: bool = True,
     ) -> None:
         self.inner = inner
         self.name = inner.name
@@ -112,11 +114,14 @@ class CachedBackend:
         self.cache = cache
         self.counter = counter
         self._in_flight: dict[str, asyncio.Future[ModelResponse]] = {}
+        # Off for a batching backend: it shares identical calls itself, and must see every
+        # caller waiting to know when a round is complete.
+        self.share_in_flight = share_in_flight
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         key = request.cache_key(self.identity)
         hit = self.cache.get(key)
-        if hit is None and key in self._in_flight:
+        if hit is None and self.share_in_flight and key in self._in_flight:
             # The same call is already on its way (two prompt versions' candidates at the same
             # point, say): share its answer rather than pay for, and sample, it twice.
             hit = await self._shared(self._in_flight[key])
@@ -124,7 +129,8 @@ class CachedBackend:
             self.counter.cache_hits += 1
             return hit.model_copy(update={"cached": True})
         pending: asyncio.Future[ModelResponse] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = pending
+        if self.share_in_flight:
+            self._in_flight[key] = pending
         try:
             response = await self.inner.complete(request)
             self.counter.model_calls += 1
@@ -134,7 +140,8 @@ class CachedBackend:
             pending.cancel()  # whoever shares it makes the call itself
             raise
         finally:
-            del self._in_flight[key]
+            if self._in_flight.get(key) is pending:
+                del self._in_flight[key]
         pending.set_result(response)
         return response
 

@@ -20,7 +20,6 @@ from harness.backends.base import ModelResponse, Usage
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 _SNAPSHOT = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
-BATCH_DISCOUNT = 0.5  # Message Batches (and OpenAI's Batch API) bill half of every token
 
 
 class ModelPrice(BaseModel):
@@ -44,6 +43,7 @@ class PriceTable(BaseModel):
     checked: str = Field(description="date the table was last checked, YYYY-MM-DD")
     cache_write: float
     cache_read: float
+    batch: float = Field(default=0.5, gt=0, le=1)
     models: dict[str, ModelPrice]
 
     def price_for(self, model: str) -> ModelPrice | None:
@@ -62,33 +62,37 @@ def price_table() -> PriceTable:
     return PriceTable.model_validate(yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8")))
 
 
-def cost_of(usage: Usage, price: ModelPrice, *, batch: bool = False) -> float:
-    """US dollars for the given usage at the given price (half of it inside a batch)."""
+def cost_of(usage: Usage, price: ModelPrice, *, batched: bool = False) -> float:
+    """US dollars for the given usage at the given price; a call sent through Message Batches
+    costs the table's `batch` fraction of it."""
     table = price_table()
     per_input = price.input / 1e6
     write = table.cache_write if price.cache_write is None else price.cache_write
     read = table.cache_read if price.cache_read is None else price.cache_read
-    dollars = (
+    discount = table.batch if batched else 1.0
+    return discount * (
         usage.input_tokens * per_input
         + usage.cache_creation_input_tokens * per_input * write
         + usage.cache_read_input_tokens * per_input * read
         + usage.output_tokens * price.output / 1e6
     )
-    return dollars * (BATCH_DISCOUNT if batch else 1.0)
 
 
-def estimate_cost(model: str, usage: Usage, price: ModelPrice | None = None) -> float:
+def estimate_cost(
+    model: str, usage: Usage, price: ModelPrice | None = None, *, batched: bool = False
+) -> float:
     """US dollars for one call: at `price` when given, else the table's; 0.0 for a model the
     table does not list (only the synthetic stand-in gets that far: suites refuse the rest)."""
     chosen = price or price_table().price_for(model)
-    return 0.0 if chosen is None else cost_of(usage, chosen)
+    return 0.0 if chosen is None else cost_of(usage, chosen, batched=batched)
 
 
 def call_record(response: ModelResponse) -> dict[str, Any]:
     """What a transcript's or regrade's `meta` keeps of one model call, its cost included.
 
     The cost is the backend's, priced when the call was answered (a role's own price wins over
-    the table, so it cannot be recomputed from the model id alone)."""
+    the table, and a batched call costs the batch price, so it cannot be recomputed from the
+    model id alone)."""
     return {
         "backend": response.backend,
         "model": response.model,
@@ -98,4 +102,5 @@ def call_record(response: ModelResponse) -> dict[str, Any]:
         "cost_usd": round(response.cost_usd, 6),
         "cached": response.cached,
         "synthetic": response.synthetic,
+        "batched": response.batched,
     }

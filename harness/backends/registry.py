@@ -56,7 +56,7 @@ def _anthropic(settings: RoleSettings) -> Backend:
 
     return AnthropicBackend(
         base_url=base_url_for(settings),
-        api_key=api_key_for(settings),
+        key=api_key_for(settings),
         price=role_price(settings),
     )
 

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors
 from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.backends.batch import BatchOptions
     from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
@@ -84,22 +86,29 @@ def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
     return default_progress(True)
 
 
-def _make_judge(kind: str, model: str | None, runs_dir: Path) -> Judge | None:
+def _make_judge(
+    kind: str, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
+) -> Judge | None:
     """The judge, made before anything is read, so a missing key stops the command at once."""
     if kind == NO_JUDGE:
         return None
     from harness.scoring.judge import make_judge
 
-    return make_judge(kind, model=model, cache_path=runs_dir / "cache.sqlite")
+    return make_judge(kind, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
 
 
 async def _score(
-    transcripts: Sequence[Transcript], judge: Judge | None, progress: ProgressSink | None
+    transcripts: Sequence[Transcript],
+    judge: Judge | None,
+    progress: ProgressSink | None,
+    concurrency: int = 8,
 ) -> list[ScoreRecord]:
     from harness.scoring.score import score_transcripts
 
     try:
-        return await score_transcripts(transcripts, judge=judge, progress=progress)
+        return await score_transcripts(
+            transcripts, judge=judge, progress=progress, concurrency=concurrency
+        )
     finally:
         if judge is not None:
             await judge.aclose()
@@ -134,9 +143,14 @@ def score(
     judge_model: JudgeModel = None,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
-    judge_obj = _make_judge(judge, judge_model, runs_dir)
+    options = batch_options(batch, batch_poll)
+    if options is not None and judge == NO_JUDGE:
+        raise InputError(None, "--batch", "batches the judge's calls: give --judge anthropic")
+    judge_obj = _make_judge(judge, judge_model, runs_dir, options)
     path = Path(target)
     bad: list[BadLine] = []
     run_dir: Path | None = None
@@ -164,7 +178,9 @@ def score(
         if n > 1:
             typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
     progress = _progress(len(transcripts), judge != NO_JUDGE, quiet)
-    records = asyncio.run(_score(transcripts, judge_obj, progress))
+    # Batched, every transcript's judge call goes at once: the stage is one batch.
+    width = len(transcripts) if options is not None else 8
+    records = asyncio.run(_score(transcripts, judge_obj, progress, width))
     if run_dir is not None:
         from harness.scoring.runs import save_scores
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.backends.pricing import FREE, ModelPrice
 from harness.backends.registry import check_role
@@ -63,6 +63,14 @@ class RoleSettings(_Strict):
         if self.price is None:
             return None
         return self.price if isinstance(self.price, ModelPrice) else FREE
+
+    batch: bool = Field(default=False, description="send through Message Batches (anthropic)")
+
+    @model_validator(mode="after")
+    def _batch_needs_anthropic(self) -> RoleSettings:
+        if self.batch and self.backend != "anthropic":
+            raise ValueError("batch: true needs the anthropic backend (Message Batches)")
+        return self
 
 
 class Limits(_Strict):

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
@@ -23,6 +23,9 @@ from harness.contracts import RuleResult, Transcript, Turn, Verdict
 from harness.errors import InputError
 from harness.scoring.rubrics import RUBRICS_DIR, Rubric, load_rubric
 from harness.store.runs import DEFAULT_RUNS_DIR
+
+if TYPE_CHECKING:
+    from harness.backends.batch import BatchOptions
 
 JUDGED_RULES: tuple[str, ...] = (
     "pushback",
@@ -41,6 +44,7 @@ NEVER_NA = frozenset({"in_role"})
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
+JUDGE_JOURNAL = "judge-batches.jsonl"  # beside the cache: judged transcripts need no run folder
 MAX_TOKENS = 3000
 EXAMPLES_EACH = 2
 ATTEMPTS = 2  # the first answer, and one retry with another sample index
@@ -299,12 +303,16 @@ def make_judge(
     model: str | None = None,
     cache_path: Path | None = None,
     rubrics_dir: Path | None = None,
+    batch: BatchOptions | None = None,
 ) -> Judge:
     """A judge on a model backend by name (`anthropic`, `openai`, or a plugin's), with the
     backend's default model unless one is given. Errors, before any call, for an unknown name,
-    a model with no price, a missing key or a missing rubric."""
+    a model with no price, a missing key or a missing rubric. With `batch` (anthropic only),
+    its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
+    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
     from harness.backends.registry import (
         backend_specs,
+        base_url_for,
         cache_identity,
         check_role,
         make_backend,
@@ -319,8 +327,18 @@ def make_judge(
     )
     rubrics = load_judged_rubrics(rubrics_dir or RUBRICS_DIR)
     check_role(settings, None, "judge")
-    backend = make_backend(settings)
-    cache = ResponseCache(cache_path or DEFAULT_CACHE)
-    return ModelJudge(
-        backend, cache, rubrics, model=settings.model, identity=cache_identity(settings)
-    )
+    path = cache_path or DEFAULT_CACHE
+    journal = path.with_name(JUDGE_JOURNAL)
+    batched = kind == "anthropic" and (batch is not None or BatchJournal(journal).pending())
+    if batch is not None and not batched:
+        raise InputError(None, "--batch", f"needs the anthropic judge, not '{kind}'")
+    cache = ResponseCache(path)
+    identity = cache_identity(settings)
+    backend: Backend
+    # A judge killed with batches pending batches again, re-attaching to them.
+    if batched:
+        batcher = open_batcher(journal, cache, batch, base_url=base_url_for(settings))
+        backend = BatchBackend(batcher, identity)
+    else:
+        backend = make_backend(settings)
+    return ModelJudge(backend, cache, rubrics, model=settings.model, identity=identity)

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from harness.backends.base import ModelRequest, ModelResponse, Usage
 from harness.backends.cache import cached_keys
-from harness.backends.pricing import BATCH_DISCOUNT, cost_of
+from harness.backends.pricing import cost_of, price_table
 from harness.backends.registry import BackendSpec, backend_spec, cache_identity, role_price
 from harness.config.suites import LoadedSuite, RoleSettings, load_suite
 from harness.contracts import load_transcripts
@@ -291,7 +291,7 @@ def _role_estimate(
             total = total.plus(billed, weight)
         by_scenario[scenario] = total
     costs = {
-        s: (cost_of(t.usage(), price), cost_of(t.usage(), price, batch=True)) if price else (0, 0)
+        s: (cost_of(t.usage(), price), cost_of(t.usage(), price, batched=True)) if price else (0, 0)
         for s, t in by_scenario.items()
     }
     plain = [c[0] for c in costs.values()]
@@ -343,7 +343,7 @@ def render_estimate(est: Estimate) -> list[str]:
     for r in est.roles:
         lines.append(f"  {r.role} cost: {_money(r.cost_usd)}")
     lines.append(f"  expected cost: {_money(est.cost_usd)}")
-    lines.append(f"  with batches (50% off): {_money(est.cost_batch_usd)}")
+    lines.append(f"  with batches: {_money(est.cost_batch_usd)}")
     lines.append(f"  per interview: {_money(est.cost_per_interview_usd)}")
     return lines
 
@@ -390,7 +390,7 @@ def plan_cost_section(
                 f"${n * per.cost_per_interview_usd.mid:,.2f} "
                 f"(${n * per.cost_per_interview_usd.low:,.2f}-"
                 f"${n * per.cost_per_interview_usd.high:,.2f})",
-                f"${n * per.cost_per_interview_usd.mid * BATCH_DISCOUNT:,.2f}",
+                f"${n * per.cost_per_interview_usd.mid * price_table().batch:,.2f}",
             ]
         )
     return Section(
