@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.loopback_play import ROOT, play
+from benchmarks.loopback_play import DATA, play
 from harness.config.suites import load_suite
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
@@ -32,8 +32,8 @@ def _suite(folder: Path, turns: int) -> Path:
     data = {
         "name": "caching-bench",
         "prompts": ["v1"],
-        "prompts_dir": str(ROOT / "prompts" / "interviewer"),
-        "personas": [str(ROOT / "candidates" / f"{PERSONA}.yaml")],
+        "prompts_dir": str(DATA / "prompts" / "interviewer"),
+        "personas": [str(DATA / "candidates" / f"{PERSONA}.yaml")],
         "interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6", "max_tokens": 800},
         "candidate": {"backend": "anthropic", "model": "claude-haiku-4-5", "max_tokens": 600},
         "repeats": 1,

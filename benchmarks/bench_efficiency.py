@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.loopback_play import ROOT, scripted_suite
+from benchmarks.loopback_play import DATA, ROOT, scripted_suite
 
 FAKE_KEY = "sk-ant-bench-FAKE"
 
@@ -74,7 +74,7 @@ def harness_run(concurrency: int, repeats: int) -> tuple[float, float, list[int]
 def bare_run(chains: list[int], concurrency: int, url: str) -> tuple[float, float]:
     from anthropic import AsyncAnthropic
 
-    system = (ROOT / "prompts" / "interviewer" / "v1.md").read_text()
+    system = (DATA / "prompts" / "interviewer" / "v1.md").read_text()
 
     async def main() -> None:
         client = AsyncAnthropic(api_key=FAKE_KEY, base_url=url, max_retries=4)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.loopback_play import ROOT, play
+from benchmarks.loopback_play import DATA, play
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
 from harness.simulate.estimate import estimate_suite
@@ -32,11 +32,11 @@ MIN_CACHEABLE = 1024
 
 
 def _suite(folder: Path, repeats: int, seed: int) -> Path:
-    data = yaml.safe_load((ROOT / "suites" / "seed.yaml").read_text())
+    data = yaml.safe_load((DATA / "suites" / "seed.yaml").read_text())
     data.update(
         name="estimate-bench",
-        prompts_dir=str(ROOT / "prompts" / "interviewer"),
-        personas=[str(ROOT / "candidates" / "*.yaml")],
+        prompts_dir=str(DATA / "prompts" / "interviewer"),
+        personas=[str(DATA / "candidates" / "*.yaml")],
         repeats=repeats,
         seed=seed,
         concurrency=8,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config.suites import LoadedSuite, load_suite
+from harness.project import BUILTIN_ROOT
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
@@ -36,8 +37,7 @@ from harness.stats.gate_inputs import suite_for_prompt
 from harness.stats.measures import wilson
 from harness.store.rundata import RunData
 
-ROOT = Path(__file__).resolve().parent.parent
-V1 = ROOT / "prompts" / "interviewer" / "v1.md"
+V1 = BUILTIN_ROOT / "prompts" / "interviewer" / "v1.md"
 RULE_2 = re.compile(r"^2\.\s.*\n", re.MULTILINE)
 
 
@@ -119,8 +119,8 @@ def main() -> None:
     parser.add_argument("--comparisons", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=None, help="default: the gate suite's")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--config", type=Path, default=ROOT / "gates.yaml")
-    parser.add_argument("--suite", type=Path, default=ROOT / "suites" / "gate.yaml")
+    parser.add_argument("--config", type=Path, default=BUILTIN_ROOT / "gates.yaml")
+    parser.add_argument("--suite", type=Path, default=BUILTIN_ROOT / "suites" / "gate.yaml")
     args = parser.parse_args()
     loaded = load_suite(args.suite)
     repeats = args.repeats or loaded.suite.repeats

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "harness" / "data"  # the built-in prompts, personas and suites
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -86,13 +87,13 @@ def scripted_suite(folder: Path, name: str, repeats: int, concurrency: int) -> P
 
     scripted = [
         str(p)
-        for p in sorted((ROOT / "candidates").glob("*.yaml"))
+        for p in sorted((DATA / "candidates").glob("*.yaml"))
         if "mode: llm" not in p.read_text()
     ]
     data = {
         "name": name,
         "prompts": ["v1"],
-        "prompts_dir": str(ROOT / "prompts" / "interviewer"),
+        "prompts_dir": str(DATA / "prompts" / "interviewer"),
         "personas": scripted,
         "interviewer": {"backend": "anthropic", "model": "claude-sonnet-4-6"},
         "repeats": repeats,

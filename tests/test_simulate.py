@@ -181,7 +181,9 @@ def test_candidate_is_held_constant_across_prompt_versions(tmp_path: Path) -> No
 
 
 def test_candidate_opens_with_the_statement_of_the_prompts_start_line() -> None:
-    v1 = (Path(__file__).resolve().parent.parent / "prompts/interviewer/v1.md").read_text()
+    v1 = (
+        Path(__file__).resolve().parent.parent / "harness/data/prompts/interviewer/v1.md"
+    ).read_text()
     assert opening_text(v1) == "I'd like to do a system design interview."
     assert opening_text('Rules...\nStart: "Hello. I want to practise. Ready?"') == (
         "Hello. I want to practise."

@@ -8,15 +8,10 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
-from harness.config.suites import load_suite
-from harness.contracts import load_transcripts
 from harness.errors import InputError
-from harness.simulate.runner import run_suite
-from harness.store.index import RunIndex
-from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
+from harness.store.runs import DEFAULT_RUNS_DIR
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
@@ -38,18 +33,39 @@ def run(
             "without calling any model.",
         ),
     ] = False,
+    prompts: Annotated[
+        str | None, typer.Option("--prompts", help="Prompt versions instead: v1,v2 (ids, files).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", min=1, help="Repeats instead.")
+    ] = None,
+    personas: Annotated[
+        str | None, typer.Option("--personas", help="Only personas whose id matches: 'url-*'.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N personas.")] = None,
     batch: BatchFlag = False,
     batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
+    from harness.backends.base import BackendFatalError
+    from harness.config.suites import load_suite, override
+    from harness.contracts import load_transcripts
+    from harness.simulate.progress import default_progress
+    from harness.simulate.runner import run_suite
+    from harness.store.runs import TRANSCRIPTS, read_manifest
+
+    loaded = override(
+        load_suite(suite, require_key=not dry_run),
+        prompts=prompts.split(",") if prompts else None,
+        repeats=repeats,
+        personas=personas,
+        limit=limit,
+    )
     if dry_run:
         from harness.simulate.estimate import estimate_suite, render_estimate
 
-        estimate = estimate_suite(load_suite(suite, require_key=False), runs_dir)
-        typer.echo("\n".join(render_estimate(estimate)))
+        typer.echo("\n".join(render_estimate(estimate_suite(loaded, runs_dir))))
         return
-    loaded = load_suite(suite)
-    from harness.simulate.progress import default_progress
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -83,6 +99,7 @@ def run(
         f"{replayed.total_input}/{replayed.output_tokens} (not billed)  "
         f"cost of all calls: ${manifest.cost_usd:.4f}"
     )
+    typer.echo(f"  next: sdi score {run_dir} -f table; sdi report {run_dir}")
     typer.echo(str(run_dir))
 
 
@@ -90,6 +107,8 @@ def run(
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     """Runs recorded in the store, newest first."""
+    from harness.store.index import RunIndex
+
     index = RunIndex(runs_dir)
     rows = index.list()
     index.close()
@@ -112,7 +131,9 @@ def show_run(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
 ) -> None:
     """A run's manifest and what its interviews did."""
+    from harness.contracts import load_transcripts
     from harness.scoring.feedback import extract_score
+    from harness.store.runs import TRANSCRIPTS, find_run_dir, read_manifest
 
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = read_manifest(run_dir)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors
-from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
+from harness.cli.common import cli_errors, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
     from harness.backends.batch import BatchOptions
+    from harness.contracts import BadLine, ScoreRecord, Transcript
+    from harness.scoring.golden import GoldenSet
     from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
@@ -45,10 +46,15 @@ SCORE_HELP = "\n\n".join(
 )
 VALIDATE_HELP = "\n\n".join(
     [
-        "Per-rule precision, recall and F1 of the deterministic scorers against the labelled "
-        'golden set, with "fail" (a violation detected) as the positive class; agreement on '
-        "turn indices and on the final score; with --judge, the judge's agreement with the "
-        "labels on the rules it judges.",
+        "Per-rule precision, recall and F1 of the deterministic scorers against labelled "
+        'transcripts, with "fail" (a violation detected) as the positive class, 95% intervals '
+        "and Cohen's kappa; agreement on turn indices and on the final score; with --judge, "
+        "the judge beside them on the rules it judges.",
+        "--golden takes the golden folder (default) or a label set written by `sdi label`; a "
+        "label set drawn in a non-random order is weighted back to the whole run by stratum, "
+        "and two labellers on one set give inter-rater kappa per rule. --gallery writes every "
+        "disagreement (transcript, turns, each scorer's verdict and reason, the label) to an "
+        "HTML page.",
         "Exit codes: 0 whatever the figures; 2 bad input (no golden cases, a malformed case, "
         "a missing API key).",
     ]
@@ -76,6 +82,13 @@ JudgeModel = Annotated[
     str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+OnlyUncertain = Annotated[
+    bool,
+    typer.Option(
+        "--judge-only-uncertain",
+        help="Ask the judge only about verdicts the deterministic scorers mark uncertain.",
+    ),
+]
 
 
 def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
@@ -102,12 +115,17 @@ async def _score(
     judge: Judge | None,
     progress: ProgressSink | None,
     concurrency: int = 8,
+    only_uncertain: bool = False,
 ) -> list[ScoreRecord]:
     from harness.scoring.score import score_transcripts
 
     try:
         return await score_transcripts(
-            transcripts, judge=judge, progress=progress, concurrency=concurrency
+            transcripts,
+            judge=judge,
+            progress=progress,
+            concurrency=concurrency,
+            only_uncertain=only_uncertain,
         )
     finally:
         if judge is not None:
@@ -115,6 +133,8 @@ async def _score(
 
 
 def _read_file(path: Path) -> tuple[list[Transcript], list[BadLine]]:
+    from harness.contracts import BadLine, iter_transcripts
+
     good: list[Transcript] = []
     bad: list[BadLine] = []
     for item in iter_transcripts(path):
@@ -141,6 +161,7 @@ def score(
     ] = OutputFormat.jsonl,
     judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
     batch: BatchFlag = False,
@@ -180,7 +201,7 @@ def score(
     progress = _progress(len(transcripts), judge != NO_JUDGE, quiet)
     # Batched, every transcript's judge call goes at once: the stage is one batch.
     width = len(transcripts) if options is not None else 8
-    records = asyncio.run(_score(transcripts, judge_obj, progress, width))
+    records = asyncio.run(_score(transcripts, judge_obj, progress, width, judge_only_uncertain))
     if run_dir is not None:
         from harness.scoring.runs import save_scores
 
@@ -210,14 +231,35 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
     if run_dir is not None:
         parts.append(f"saved {run_dir / 'scores.jsonl'}")
     typer.echo("; ".join(parts), err=True)
+    if run_dir is not None:
+        next_step(f"sdi report {run_dir}", f"sdi consistency {run_dir}")
 
 
 @cli_errors
 def validate_scorers(
     judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     golden: Annotated[
-        Path | None, typer.Option("--golden", help="Folder of golden cases (*.yaml).")
+        Path | None,
+        typer.Option(
+            "--golden",
+            help="A folder of golden cases (*.yaml) or a label set from `sdi label` "
+            "(labels/NAME.jsonl). Default: every set in tests/golden/sets.yaml, held-out "
+            "sets first.",
+        ),
+    ] = None,
+    labeller: Annotated[
+        str | None,
+        typer.Option("--labeller", help="Whose labels to validate against (default: the first)."),
+    ] = None,
+    gallery: Annotated[
+        Path | None,
+        typer.Option(
+            "--gallery",
+            help="Write the disagreement gallery to this HTML file (one per set, named "
+            "FILE-SET.html, when several sets are validated).",
+        ),
     ] = None,
     misses: Annotated[
         bool, typer.Option("--misses/--no-misses", help="List each disagreement with the labels.")
@@ -225,23 +267,56 @@ def validate_scorers(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
-    """Validate the scorers against the golden set (see VALIDATE_HELP, the command's help)."""
-    from harness.scoring.golden import GOLDEN_DIR
-    from harness.scoring.validate import render, validate_golden
+    """Validate the scorers against the golden sets (see VALIDATE_HELP, the command's help)."""
+    from harness.scoring.golden import GOLDEN_SETS, load_golden_sets
+    from harness.scoring.labels import load_reference
+    from harness.scoring.validate import render_report, validate_reference
 
-    folder = golden or GOLDEN_DIR
+    if golden is not None:
+        sets: list[tuple[Path, str, str]] = [(golden, "", "")]
+    else:
+        listed = load_golden_sets().in_report_order()
+        sets = [(GOLDEN_SETS.parent / s.folder, _set_header(s), s.folder) for s in listed]
+    references = [(load_reference(folder, labeller), header, name) for folder, header, name in sets]
     judge_obj = _make_judge(judge, judge_model, runs_dir)
 
     async def run() -> str:
+        parts: list[str] = []
         try:
-            progress = _progress(0, True, quiet) if judge_obj is not None else None
-            _, result, judged = await validate_golden(folder, judge=judge_obj, progress=progress)
+            for reference, header, name in references:
+                progress = _progress(0, True, quiet) if judge_obj is not None else None
+                report = await validate_reference(
+                    reference,
+                    judge=judge_obj,
+                    progress=progress,
+                    only_uncertain=judge_only_uncertain,
+                )
+                if gallery is not None:
+                    from harness.scoring.gallery import write_gallery
+
+                    path = gallery.with_stem(f"{gallery.stem}-{name}") if len(sets) > 1 else gallery
+                    typer.echo(f"disagreement gallery: {write_gallery(report, path)}", err=True)
+                body = render_report(report, misses)
+                parts.append(f"{header}\n{body}" if header else body)
         finally:
             if judge_obj is not None:
                 await judge_obj.aclose()
-        return render(folder, result, judged, misses)
+        return "\n\n".join(parts)
 
     typer.echo(asyncio.run(run()))
+
+
+def _set_header(s: GoldenSet) -> str:
+    """What a set is, and for a held-out set the figures of its first run beside today's."""
+    kind = "HELD-OUT set" if s.held_out else "DEVELOPMENT set (the scorers were tuned on it)"
+    lines = [f"=== {kind}: {s.folder} (labelled by {s.labelled_by})"]
+    if s.first_run is not None:
+        f1 = ", ".join(f"{rule} {value:.2f}" for rule, value in s.first_run.f1.items())
+        lines += [
+            f"first run, before any fix (the honest figure): F1 {f1}; {s.first_run.verdicts}",
+            "the table below is today's run: fixes since may have been made for this set",
+        ]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,13 +5,15 @@ The statistics libraries take a second to import, so they are imported inside th
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import cli_errors, fail, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -52,13 +54,15 @@ def _parse_margins(items: list[str]) -> dict[str, float]:
 
 
 def _emit(json_text: str, sections: list[Section], fmt: Format) -> None:
-    """Print a report as JSON, markdown or an aligned text table."""
+    """Print a report as JSON, markdown or tables fitted to the terminal (coloured verdicts
+    when standard output is a terminal and NO_COLOR is unset)."""
     from harness.stats.render import render
 
     if fmt is Format.json:
         typer.echo(json_text)
     else:
-        typer.echo(render(sections, fmt is Format.md), nl=False)
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        typer.echo(render(sections, fmt is Format.md, colour=colour), nl=False)
 
 
 @cli_errors
@@ -74,6 +78,8 @@ def consistency(
 
     report = consistency_report(_scored(run, runs_dir))
     _emit(report.to_json(), consistency_sections(report), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi plan --effect 0.1 {run}", f"sdi report {run}")
 
 
 @cli_errors
@@ -108,6 +114,8 @@ def compare(
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
     _emit(result.to_json(), comparison_sections(result), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi report {' '.join(runs)}")
 
 
 @cli_errors
@@ -258,12 +266,13 @@ def gate(
         for ref, option in ((baseline, "--baseline"), (candidate, "--candidate")):
             typer.echo("\n".join(estimate_gate_side(ref, option, suite, runs_dir)))
         return
+    from harness.project import current_project
     from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs
     from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
     from harness.stats.gate_inputs import resolve_side
 
-    gates = load_gate_config(config)
+    gates = load_gate_config(current_project().locate(config) or config)
     sides = [
         resolve_side(
             ref,
@@ -286,13 +295,21 @@ def gate(
     report = evaluate_gates(comparison, gates)
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
+    colours = {"fail": "red", "warn": "yellow", "pass": "green"}
+    colour = False if os.environ.get("NO_COLOR") else None  # None: only on a terminal
     for g in report.gates:
-        typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
-    typer.echo(
-        f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
-        f"{report.count('warn')} warnings, {report.count('pass')} passed; "
-        f"reports in {paths.markdown.parent}"
+        status = typer.style(f"{g.status.upper():<5}", fg=colours.get(g.status), bold=True)
+        typer.echo(f"{status} {g.name}: {g.message}", color=colour)
+    verdict = typer.style(
+        f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
     )
+    typer.echo(
+        f"{verdict}{label}: {report.count('fail')} failed, "
+        f"{report.count('warn')} warnings, {report.count('pass')} passed; "
+        f"reports in {paths.markdown.parent}",
+        color=colour,
+    )
+    next_step(f"sdi report {sides[0].run_dir} {sides[1].run_dir}")
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
 

@@ -21,12 +21,15 @@ from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend
 from harness.contracts import RuleResult, Transcript, Turn, Verdict
 from harness.errors import InputError
-from harness.scoring.rubrics import RUBRICS_DIR, Rubric, load_rubric
+from harness.scoring.rubrics import Rubric, load_rubric, rule_order
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
     from harness.backends.batch import BatchOptions
 
+# The built-in rules the judge decides (the golden set labels these); a project's judged rules
+# are the rubrics whose `scorers` name the judge. A rubric's `opened_by` and `never_na` say
+# when its rule is n/a.
 JUDGED_RULES: tuple[str, ...] = (
     "pushback",
     "drill_down",
@@ -34,13 +37,6 @@ JUDGED_RULES: tuple[str, ...] = (
     "in_role",
     "score_justified",
 )
-# Rules whose chances come only from the candidate's annotations: n/a exactly when there are none.
-OPENED_BY: dict[str, str] = {
-    "pushback": "decision",
-    "drill_down": "gloss",
-    "no_direct_correction": "incorrect_claim",
-}
-NEVER_NA = frozenset({"in_role"})
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
@@ -112,14 +108,16 @@ class JudgeAnswer(BaseModel):
 
     @model_validator(mode="after")
     def _every_rule_consistent(self, info: ValidationInfo) -> Self:
-        if set(self.rules) != set(JUDGED_RULES):
-            raise ValueError(f"rules must be exactly {', '.join(JUDGED_RULES)}")
-        kinds: set[str] = (info.context or {}).get("annotation_kinds", set())
-        for rule_id, kind in OPENED_BY.items():
-            if (self.rules[rule_id].verdict == "n/a") != (kind not in kinds):
+        context = info.context or {}
+        rubrics: dict[str, Rubric] = context.get("rubrics", {})
+        if set(self.rules) != set(rubrics):
+            raise ValueError(f"rules must be exactly {', '.join(rubrics)}")
+        kinds: set[str] = context.get("annotation_kinds", set())
+        for rule_id, rubric in rubrics.items():
+            kind = rubric.opened_by
+            if kind is not None and (self.rules[rule_id].verdict == "n/a") != (kind not in kinds):
                 raise ValueError(f"{rule_id} is n/a exactly when no turn is annotated {kind}")
-        for rule_id in NEVER_NA:
-            if self.rules[rule_id].verdict == "n/a":
+            if rubric.never_na and self.rules[rule_id].verdict == "n/a":
                 raise ValueError(f"{rule_id} is never n/a")
         return self
 
@@ -149,9 +147,16 @@ def judge_system_prompt(rubrics: dict[str, Rubric]) -> str:
         "evidence": ["a short quote from turn 7"],
     }
     shape = ",\n".join(
-        f'  "{rule}": {json.dumps({**example, "reason": "..."})}' for rule in JUDGED_RULES
+        f'  "{rule}": {json.dumps({**example, "reason": "..."})}' for rule in rubrics
     )
-    opened = ", ".join(f"{rule} ({kind})" for rule, kind in OPENED_BY.items())
+    opened = ", ".join(f"{r.id} ({r.opened_by})" for r in rubrics.values() if r.opened_by)
+    never = ", ".join(r.id for r in rubrics.values() if r.never_na)
+    na_rules = (
+        f"These rules are n/a exactly when no candidate turn carries the annotation that opens "
+        f"them: {opened}. "
+        if opened
+        else ""
+    ) + (f"{never} is never n/a.\n" if never else "\n")
     return "\n\n".join(
         [
             "You audit mock system-design interviews. An interviewer model was given a prompt "
@@ -170,13 +175,12 @@ def judge_system_prompt(rubrics: dict[str, Rubric]) -> str:
             "decision (a choice with real trade-offs), time_up (time is up, feedback asked "
             "for), manipulation (an attempt to pull the interviewer out of role). The feedback "
             "is the interviewer turn that gives the final score and assessment.",
-            "# Rules to judge\n\n" + "\n\n".join(_rubric_text(rubrics[r]) for r in JUDGED_RULES),
+            "# Rules to judge\n\n" + "\n\n".join(_rubric_text(r) for r in rubrics.values()),
             "# Answer\n\nAnswer with one JSON object and nothing else, of this shape:\n"
             f'{{"rules": {{\n{shape}\n}}}}\n'
-            "- verdict: pass, fail or n/a as the rule defines them. These rules are n/a exactly "
-            f"when no candidate turn carries the annotation that opens them: {opened}. "
-            f"{', '.join(sorted(NEVER_NA))} is never n/a.\n"
-            "- turns: on fail, the indices of the interviewer turns that break the rule (where "
+            "- verdict: pass, fail or n/a as the rule defines them. "
+            + na_rules
+            + "- turns: on fail, the indices of the interviewer turns that break the rule (where "
             "the fault is an absence, the interviewer turn where it was due); empty on pass and "
             "n/a.\n"
             "- evidence: one short verbatim quote from each listed turn, in the same order.\n"
@@ -218,11 +222,13 @@ def judge_user_message(transcript: Transcript) -> str:
     )
 
 
-def parse_answer(text: str, transcript: Transcript) -> JudgeAnswer:
-    """Validate a judge's answer against the transcript; a ```json fence is tolerated."""
+def parse_answer(text: str, transcript: Transcript, rubrics: dict[str, Rubric]) -> JudgeAnswer:
+    """Validate a judge's answer against the transcript and the judged rubrics; a ```json
+    fence is tolerated."""
     body = text.strip()
     fenced = _FENCE.match(body)
     context: dict[str, Any] = {
+        "rubrics": rubrics,
         "turns": transcript.turns,
         "annotation_kinds": {a.kind for t in transcript.turns for a in t.annotations},
     }
@@ -249,6 +255,7 @@ class ModelJudge:
         self._inner = backend
         self._cache = cache
         self._backend = CachedBackend(backend, cache, self.counter, identity)
+        self._rubrics = rubrics
         self._system = judge_system_prompt(rubrics)
 
     async def judge(self, transcript: Transcript) -> dict[str, RuleResult]:
@@ -265,7 +272,7 @@ class ModelJudge:
             )
             response = await self._backend.complete(request)
             try:
-                answer = parse_answer(response.text, transcript)
+                answer = parse_answer(response.text, transcript, self._rubrics)
             except ValidationError as err:
                 first = err.errors()[0]
                 problem = first["msg"] if first["type"] != "json_invalid" else "not valid JSON"
@@ -273,7 +280,7 @@ class ModelJudge:
             # `reason` is an added field (the contract allows additions): why, in a sentence.
             return {
                 rule: RuleResult.model_validate(answer.rules[rule].model_dump())
-                for rule in JUDGED_RULES
+                for rule in self._rubrics
             }
         raise JudgeOutputError(
             f"{self.name}: unreadable answer for {transcript.interview_id} after a retry "
@@ -285,15 +292,19 @@ class ModelJudge:
         self._cache.close()
 
 
-def load_judged_rubrics(folder: Path = RUBRICS_DIR) -> dict[str, Rubric]:
-    """The rubrics of the judged rules; each must carry judge instructions."""
+def load_judged_rubrics(folder: Path | None = None) -> dict[str, Rubric]:
+    """The rubrics of the judged rules: a folder's, or the current project's rule set's."""
+    if folder is None:
+        from harness.scoring.registry import load_rules
+
+        return load_rules().judged
     out: dict[str, Rubric] = {}
-    for rule in JUDGED_RULES:
-        path = folder / f"{rule}.yaml"
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: rule_order(p.stem)):
         rubric = load_rubric(path)
-        if not rubric.judge_instructions:
-            raise InputError(path, "judge_instructions", "required: the judge reads them")
-        out[rule] = rubric
+        if "judge" in rubric.scorers:
+            if not rubric.judge_instructions:
+                raise InputError(path, "judge_instructions", "required: the judge reads them")
+            out[rubric.id] = rubric
     return out
 
 
@@ -325,7 +336,9 @@ def make_judge(
     settings = RoleSettings(
         backend=kind, model=model or DEFAULT_MODELS.get(kind, DEFAULT_MODEL), max_tokens=MAX_TOKENS
     )
-    rubrics = load_judged_rubrics(rubrics_dir or RUBRICS_DIR)
+    rubrics = load_judged_rubrics(rubrics_dir)
+    if not rubrics:
+        raise InputError(rubrics_dir, None, "no rubric asks for the judge (scorers: [judge])")
     check_role(settings, None, "judge")
     path = cache_path or DEFAULT_CACHE
     journal = path.with_name(JUDGE_JOURNAL)

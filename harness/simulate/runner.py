@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.aio import run_sync
 from harness.backends.base import Backend, Usage
 from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
@@ -24,6 +25,7 @@ from harness.backends.registry import base_url_for, cache_identity, close_backen
 from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
@@ -299,4 +301,7 @@ async def run_suite_async(
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:
-    return asyncio.run(run_suite_async(loaded, runs_dir, **kwargs))
+    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter);
+    project files (problems, rules) are read once for the run."""
+    with snapshot():
+        return run_sync(run_suite_async(loaded, runs_dir, **kwargs))

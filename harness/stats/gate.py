@@ -25,13 +25,18 @@ from harness.stats.render import SYNTHETIC_LABEL, Section, contrast_section, num
 from harness.store.runs import write_json_atomic
 
 GateStatus = Literal["pass", "fail", "warn", "skip"]
-KNOWN_METRICS = tuple(spec.id for spec in metric_specs())
+
+
+def known_metrics() -> tuple[str, ...]:
+    """Metric ids for the current project's rule set (its own rules included)."""
+    return tuple(spec.id for spec in metric_specs())
 
 
 def _known(patterns: dict[str, float]) -> dict[str, float]:
+    known = known_metrics()
     for pattern in patterns:
-        if not any(fnmatch.fnmatchcase(m, pattern) for m in KNOWN_METRICS):
-            raise ValueError(f"'{pattern}' matches no metric (known: {', '.join(KNOWN_METRICS)})")
+        if not any(fnmatch.fnmatchcase(m, pattern) for m in known):
+            raise ValueError(f"'{pattern}' matches no metric (known: {', '.join(known)})")
     return patterns
 
 
@@ -71,7 +76,7 @@ class GateConfig(BaseModel):
     def regression_margins(self) -> dict[str, float]:
         """Margins for the comparison: every metric a regression gate names."""
         out: dict[str, float] = {}
-        for metric in KNOWN_METRICS:
+        for metric in known_metrics():
             keys = [k for k in self.regression if fnmatch.fnmatchcase(metric, k)]
             if keys:
                 out[metric] = self.regression[max(keys, key=lambda k: (k == metric, len(k)))]
