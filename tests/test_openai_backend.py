@@ -343,3 +343,28 @@ def test_sdi_score_with_the_openai_judge(chat: ChatCompletionsServer, tmp_path: 
     line = _sdi_error([*args, "--judge-model", "gpt-9-turbo"])
     assert "judge.model" in line and "gpt-9-turbo" in line
     assert len(chat.chat_requests()) == 1
+
+
+def test_anthropic_role_takes_its_server_from_the_suite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    with LoopbackServer() as server:
+        suite = write_project(
+            tmp_path / "project",
+            repeats=1,
+            personas=[SCRIPTED_PERSONA],
+            extra_suite={
+                "interviewer": {
+                    "backend": "anthropic",
+                    "model": "claude-sonnet-4-6",
+                    "base_url": server.url,
+                }
+            },
+        )
+        result = CliRunner().invoke(app, ["run", str(suite), "--runs-dir", str(tmp_path / "r")])
+        assert result.exit_code == 0, result.output
+        manifest = read_manifest(Path(result.stdout.strip().splitlines()[-1]))
+        assert manifest.interviewer.base_url == server.url
+        assert len(server.messages_requests()) == manifest.model_calls > 0
