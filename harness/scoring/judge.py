@@ -38,6 +38,7 @@ JUDGED_RULES: tuple[str, ...] = (
     "score_justified",
 )
 DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
 JUDGE_JOURNAL = "judge-batches.jsonl"  # beside the cache: judged transcripts need no run folder
 MAX_TOKENS = 3000
@@ -245,6 +246,7 @@ class ModelJudge:
         *,
         model: str = DEFAULT_MODEL,
         max_tokens: int = MAX_TOKENS,
+        identity: str | None = None,
     ) -> None:
         self.name = f"{backend.name}:{model}"
         self.model = model
@@ -252,7 +254,7 @@ class ModelJudge:
         self.counter = CallCounter()
         self._inner = backend
         self._cache = cache
-        self._backend = CachedBackend(backend, cache, self.counter)
+        self._backend = CachedBackend(backend, cache, self.counter, identity)
         self._rubrics = rubrics
         self._system = judge_system_prompt(rubrics)
 
@@ -314,25 +316,42 @@ def make_judge(
     rubrics_dir: Path | None = None,
     batch: BatchOptions | None = None,
 ) -> Judge:
-    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric.
-    With `batch`, its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
-    if kind != "anthropic":
-        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: anthropic)")
-    from harness.backends.anthropic_backend import AnthropicBackend, api_key
+    """A judge on a model backend by name (`anthropic`, `openai`, or a plugin's), with the
+    backend's default model unless one is given. Errors, before any call, for an unknown name,
+    a model with no price, a missing key or a missing rubric. With `batch` (anthropic only),
+    its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
+    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
+    from harness.backends.registry import (
+        backend_specs,
+        base_url_for,
+        cache_identity,
+        check_role,
+        make_backend,
+    )
+    from harness.config.suites import RoleSettings
 
+    judges = [name for name, spec in backend_specs().items() if spec.priced]
+    if kind not in judges:
+        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: {', '.join(judges)})")
+    settings = RoleSettings(
+        backend=kind, model=model or DEFAULT_MODELS.get(kind, DEFAULT_MODEL), max_tokens=MAX_TOKENS
+    )
     rubrics = load_judged_rubrics(rubrics_dir)
     if not rubrics:
         raise InputError(rubrics_dir, None, "no rubric asks for the judge (scorers: [judge])")
-    api_key()  # InputError naming ANTHROPIC_API_KEY when it is not set
+    check_role(settings, None, "judge")
     path = cache_path or DEFAULT_CACHE
-    cache = ResponseCache(path)
-    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
-
     journal = path.with_name(JUDGE_JOURNAL)
+    batched = kind == "anthropic" and (batch is not None or BatchJournal(journal).pending())
+    if batch is not None and not batched:
+        raise InputError(None, "--batch", f"needs the anthropic judge, not '{kind}'")
+    cache = ResponseCache(path)
+    identity = cache_identity(settings)
     backend: Backend
     # A judge killed with batches pending batches again, re-attaching to them.
-    if batch is None and not BatchJournal(journal).pending():
-        backend = AnthropicBackend()
+    if batched:
+        batcher = open_batcher(journal, cache, batch, base_url=base_url_for(settings))
+        backend = BatchBackend(batcher, identity)
     else:
-        backend = BatchBackend(open_batcher(journal, cache, batch))
-    return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)
+        backend = make_backend(settings)
+    return ModelJudge(backend, cache, rubrics, model=settings.model, identity=identity)
