@@ -233,9 +233,10 @@ def _gate_one(
     head_file.write_bytes(new)
     suite_path = project / options.suite
     loaded = load_suite(suite_path, require_key=False)
-    if loaded.needs_api_key() and not os.environ.get("ANTHROPIC_API_KEY"):
+    missing = loaded.missing_key()
+    if missing:
         if options.require_key:
-            raise InputError(loaded.path, "interviewer.backend", "needs ANTHROPIC_API_KEY")
+            raise InputError(loaded.path, "interviewer.backend", f"needs {missing}")
         return PromptResult(
             change=change,
             outcome="not gated",

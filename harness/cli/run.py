@@ -27,6 +27,14 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the expected calls, tokens and cost (with and without batches) "
+            "without calling any model.",
+        ),
+    ] = False,
     prompts: Annotated[
         str | None, typer.Option("--prompts", help="Prompt versions instead: v1,v2 (ids, files).")
     ] = None,
@@ -49,12 +57,17 @@ def run(
     from harness.store.runs import TRANSCRIPTS, read_manifest
 
     loaded = override(
-        load_suite(suite),
+        load_suite(suite, require_key=not dry_run),
         prompts=prompts.split(",") if prompts else None,
         repeats=repeats,
         personas=personas,
         limit=limit,
     )
+    if dry_run:
+        from harness.simulate.estimate import estimate_suite, render_estimate
+
+        typer.echo("\n".join(render_estimate(estimate_suite(loaded, runs_dir))))
+        return
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -76,11 +89,17 @@ def run(
         f"  interviews: {manifest.interviews_done}/{manifest.interviews_planned}  "
         f"ended by: {', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))}"
     )
+    billed, replayed = manifest.billed_usage, manifest.replayed_usage
     typer.echo(
-        f"  model calls: {manifest.model_calls}  cache hits: {manifest.cache_hits}  "
-        f"tokens in/out: {manifest.usage.total_input}/{manifest.usage.output_tokens}  "
-        f"cache read: {manifest.usage.cache_read_input_tokens}  "
-        f"cost estimate: ${manifest.cost_usd:.4f} (spent ${manifest.spent_usd:.4f})"
+        f"  model calls: {manifest.model_calls}  billed tokens in/out: "
+        f"{billed.total_input}/{billed.output_tokens} (prompt cache read "
+        f"{billed.cache_read_input_tokens}, written {billed.cache_creation_input_tokens})  "
+        f"spent ${manifest.spent_usd:.4f}"
+    )
+    typer.echo(
+        f"  response-cache hits: {manifest.cache_hits}  replayed tokens in/out: "
+        f"{replayed.total_input}/{replayed.output_tokens} (not billed)  "
+        f"cost of all calls: ${manifest.cost_usd:.4f}"
     )
     if manifest.status == "partial":
         typer.echo(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from harness.simulate.progress import ProgressSink
 
 EXIT_SKIPPED = 3
+NO_JUDGE = "none"
 MAX_LISTED_BAD = 20  # a file that is not JSONL at all should not flood the terminal
 # Deterministic scoring is fast: a progress bar only pays off on large inputs.
 PROGRESS_MIN = 500
@@ -66,17 +67,17 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-class JudgeKind(StrEnum):
-    none = "none"
-    anthropic = "anthropic"
-
-
 RunsDir = Annotated[
     Path, typer.Option("--runs-dir", help="Where runs (and the judge's cache) live.")
 ]
 JudgeOpt = Annotated[
-    JudgeKind,
-    typer.Option("--judge", help="LLM judge for the semantic rules (needs ANTHROPIC_API_KEY)."),
+    str,
+    typer.Option(
+        "--judge",
+        help="LLM judge for the semantic rules: none, anthropic or openai (or a plugin "
+        "backend); it needs that backend's key (ANTHROPIC_API_KEY, OPENAI_API_KEY) and reads "
+        "its base-URL variable (ANTHROPIC_BASE_URL, OPENAI_BASE_URL).",
+    ),
 ]
 JudgeModel = Annotated[
     str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
@@ -100,14 +101,14 @@ def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
 
 
 def _make_judge(
-    kind: JudgeKind, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
+    kind: str, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
 ) -> Judge | None:
     """The judge, made before anything is read, so a missing key stops the command at once."""
-    if kind is JudgeKind.none:
+    if kind == NO_JUDGE:
         return None
     from harness.scoring.judge import make_judge
 
-    return make_judge(kind.value, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
+    return make_judge(kind, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
 
 
 async def _score(
@@ -159,7 +160,7 @@ def score(
         OutputFormat,
         typer.Option("--format", "-f", help="jsonl: sdi.scores/1 lines; table: readable."),
     ] = OutputFormat.jsonl,
-    judge: JudgeOpt = JudgeKind.none,
+    judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
     judge_only_uncertain: OnlyUncertain = False,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
@@ -169,7 +170,7 @@ def score(
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
     options = batch_options(batch, batch_poll)
-    if options is not None and judge is JudgeKind.none:
+    if options is not None and judge == NO_JUDGE:
         raise InputError(None, "--batch", "batches the judge's calls: give --judge anthropic")
     with ExitStack() as writer:
         judge_obj = _make_judge(judge, judge_model, runs_dir, options)
@@ -264,7 +265,7 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
 
 @cli_errors
 def validate_scorers(
-    judge: JudgeOpt = JudgeKind.none,
+    judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
     judge_only_uncertain: OnlyUncertain = False,
     golden: Annotated[

@@ -163,9 +163,16 @@ def plan(
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.99)] = 0.8,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     fmt: FormatOpt = Format.table,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite", help="Price the answer on this suite's models (default: the RUN's suite)."
+        ),
+    ] = None,
 ) -> None:
     """Repeats per persona a comparison needs to detect a difference with the given power:
-    from a baseline rate (before any run) or from a run's own variances."""
+    from a baseline rate (before any run) or from a run's own variances; with a suite (or a
+    RUN whose suite file is still there), also in interviews and dollars."""
     from harness.stats.compare import ALPHA
     from harness.stats.metrics import metric_specs
     from harness.stats.power import plan_from_run, plan_rate
@@ -183,7 +190,13 @@ def plan(
             effect_sd=effect_sd,
         )
         as_json = "[" + ",\n".join(p.model_dump_json(indent=2) for p in plans) + "]"
-        _emit(as_json, [run_plan_section(plans, effect)], fmt)
+        needs = [(p.metric, p.answer.repeats_per_persona, p.answer.personas) for p in plans]
+        sections = [run_plan_section(plans, effect)]
+        _emit(
+            as_json,
+            sections + _plan_cost(needs, suite or _run_suite_path(run, runs_dir), runs_dir),
+            fmt,
+        )
         return
     if baseline_rate is None:
         raise fail("give a RUN, or --baseline-rate for a rate (with --personas and --icc)")
@@ -196,7 +209,32 @@ def plan(
         power=power,
         effect_sd=effect_sd,
     )
-    _emit(result.model_dump_json(indent=2), [rate_plan_section(result)], fmt)
+    needs = [("paired", result.paired.repeats_per_persona, personas)]
+    _emit(
+        result.model_dump_json(indent=2),
+        [rate_plan_section(result), *_plan_cost(needs, suite, runs_dir)],
+        fmt,
+    )
+
+
+def _run_suite_path(run: str, runs_dir: Path) -> Path | None:
+    """The suite file a run was made from, if it is still there."""
+    from harness.store.runs import find_run_dir, read_manifest
+
+    path = Path(read_manifest(find_run_dir(run, runs_dir)).suite_path)
+    return path if path.is_file() else None
+
+
+def _plan_cost(
+    needs: list[tuple[str, int | None, int]], suite: Path | None, runs_dir: Path
+) -> list[Section]:
+    """The plan's answer in dollars, when there is a suite to price it on."""
+    if suite is None:
+        return []
+    from harness.config.suites import load_suite
+    from harness.simulate.estimate import plan_cost_section
+
+    return [plan_cost_section(needs, load_suite(suite, require_key=False), runs_dir)]
 
 
 def _check_effect(effect: float, baseline_rate: float | None) -> None:
@@ -229,9 +267,19 @@ def gate(
         bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what each side's run would call and cost; run none."),
+    ] = False,
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
     does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
+    if dry_run:
+        from harness.simulate.estimate import estimate_gate_side
+
+        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate")):
+            typer.echo("\n".join(estimate_gate_side(ref, option, suite, runs_dir)))
+        return
     from harness.project import current_project
     from harness.simulate.progress import default_progress
     from harness.stats.compare import compare_runs

@@ -11,6 +11,7 @@ rejected answer is asked again, never replayed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -42,6 +43,7 @@ JUDGED_RULES: tuple[str, ...] = (
     "score_justified",
 )
 DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
 JUDGE_JOURNAL = "judge-batches.jsonl"  # beside the cache: judged transcripts need no run folder
 MAX_TOKENS = 3000
@@ -285,6 +287,7 @@ class ModelJudge:
         *,
         model: str = DEFAULT_MODEL,
         max_tokens: int = MAX_TOKENS,
+        identity: str | None = None,
     ) -> None:
         self.name = f"{backend.name}:{model}"
         self.model = model
@@ -292,6 +295,10 @@ class ModelJudge:
         self.counter = CallCounter()
         self._inner = backend
         self._cache = cache
+        # Keyed by server too (`cache_identity`): one server's answers never replay as another's.
+        self._identity = identity or backend.name
+        # Identical judge calls in flight (one transcript listed twice) share one model call.
+        self._in_flight: dict[str, asyncio.Future[dict[str, RuleResult]]] = {}
         self._rubrics = rubrics
         self._system = judge_system_prompt(rubrics)
 
@@ -310,6 +317,21 @@ class ModelJudge:
     ) -> dict[str, RuleResult]:
         message = ChatMessage(role="user", content=judge_user_message(transcript, deterministic))
         requests = [self._request(message, attempt) for attempt in range(ATTEMPTS)]
+        key = requests[0].cache_key(self._identity)
+        pending = self._in_flight.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._judge(transcript, deterministic, requests))
+            self._in_flight[key] = pending
+            pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        results = await asyncio.shield(pending)
+        return {rule: result.model_copy() for rule, result in results.items()}
+
+    async def _judge(
+        self,
+        transcript: Transcript,
+        deterministic: Mapping[str, RuleResult] | None,
+        requests: list[ModelRequest],
+    ) -> dict[str, RuleResult]:
 
         def accepted(text: str) -> JudgeAnswer | str:
             try:
@@ -321,7 +343,7 @@ class ModelJudge:
         # An accepted answer in the cache (from any attempt) is the answer; only accepted ones
         # are stored, so a rejected one is asked again rather than replayed.
         for request in requests:
-            hit = self._cache.get(request.cache_key(self._inner.name))
+            hit = self._cache.get(request.cache_key(self._identity))
             if hit is not None and isinstance(answer := accepted(hit.text), JudgeAnswer):
                 self.counter.cache_hits += 1
                 return self._results(answer)
@@ -333,7 +355,7 @@ class ModelJudge:
             if isinstance(result, str):
                 problem = result
                 continue
-            self._cache.put(request.cache_key(self._inner.name), response)
+            await self._cache.put(request.cache_key(self._identity), response)
             return self._results(result)
         raise JudgeOutputError(
             f"{self.name}: unreadable answer for {transcript.interview_id} after a retry "
@@ -376,25 +398,42 @@ def make_judge(
     rubrics_dir: Path | None = None,
     batch: BatchOptions | None = None,
 ) -> Judge:
-    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric.
-    With `batch`, its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
-    if kind != "anthropic":
-        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: anthropic)")
-    from harness.backends.anthropic_backend import AnthropicBackend, api_key
+    """A judge on a model backend by name (`anthropic`, `openai`, or a plugin's), with the
+    backend's default model unless one is given. Errors, before any call, for an unknown name,
+    a model with no price, a missing key or a missing rubric. With `batch` (anthropic only),
+    its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
+    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
+    from harness.backends.registry import (
+        backend_specs,
+        base_url_for,
+        cache_identity,
+        check_role,
+        make_backend,
+    )
+    from harness.config.suites import RoleSettings
 
+    judges = [name for name, spec in backend_specs().items() if spec.priced]
+    if kind not in judges:
+        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: {', '.join(judges)})")
+    settings = RoleSettings(
+        backend=kind, model=model or DEFAULT_MODELS.get(kind, DEFAULT_MODEL), max_tokens=MAX_TOKENS
+    )
     rubrics = load_judged_rubrics(rubrics_dir)
     if not rubrics:
         raise InputError(rubrics_dir, None, "no rubric asks for the judge (scorers: [judge])")
-    api_key()  # InputError naming ANTHROPIC_API_KEY when it is not set
+    check_role(settings, None, "judge")
     path = cache_path or DEFAULT_CACHE
-    cache = ResponseCache(path)
-    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
-
     journal = path.with_name(JUDGE_JOURNAL)
+    batched = kind == "anthropic" and (batch is not None or BatchJournal(journal).pending())
+    if batch is not None and not batched:
+        raise InputError(None, "--batch", f"needs the anthropic judge, not '{kind}'")
+    cache = ResponseCache(path)
+    identity = cache_identity(settings)
     backend: Backend
     # A judge killed with batches pending batches again, re-attaching to them.
-    if batch is None and not BatchJournal(journal).pending():
-        backend = AnthropicBackend()
+    if batched:
+        batcher = open_batcher(journal, cache, batch, base_url=base_url_for(settings))
+        backend = BatchBackend(batcher, identity)
     else:
-        backend = BatchBackend(open_batcher(journal, cache, batch))
-    return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)
+        backend = make_backend(settings)
+    return ModelJudge(backend, cache, rubrics, model=settings.model, identity=identity)

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from harness.backends.base import Backend, ModelRequest, ModelResponse
-from harness.backends.pricing import price_table
+from harness.backends.pricing import ModelPrice, price_table
 from harness.store.ledger import SpendLedger
 
 CHARS_PER_TOKEN_FLOOR = 3
@@ -37,10 +37,20 @@ class CostCapReached(Exception):
     """The interview's own cost cap cannot cover its next call: the interview ends here."""
 
 
-def call_ceiling_usd(request: ModelRequest) -> float:
-    """The most this call can cost (see the module docstring)."""
+def backend_price(backend: object) -> ModelPrice | None:
+    """The role's own price (`price:` in the suite) of a backend under any wrappers, if set."""
+    while backend is not None:
+        price = getattr(backend, "price", None)
+        if isinstance(price, ModelPrice):
+            return price
+        backend = getattr(backend, "inner", None)
+    return None
+
+
+def call_ceiling_usd(request: ModelRequest, price: ModelPrice | None = None) -> float:
+    """The most this call can cost (see the module docstring), at the role's price if given."""
     table = price_table()
-    price = table.price_for(request.model)
+    price = price or table.price_for(request.model)
     if price is None:
         return 0.0
     chars = len(request.system) + sum(len(m.content) for m in request.messages)
@@ -88,9 +98,12 @@ class MeteredBackend:
         self.name = inner.name
         self.ledger = ledger
         self.budget = budget
+        self.price = backend_price(inner)
+        # The adaptive limiter listens to the inner backend's HTTP attempts through these.
+        self.observers = getattr(inner, "observers", None)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        ceiling = call_ceiling_usd(request)
+        ceiling = call_ceiling_usd(request, self.price)
         self.budget.reserve(ceiling)
         interview = current_interview.get()
         cost = None
@@ -126,9 +139,10 @@ class CappedBackend:
         self.inner = inner
         self.name = inner.name
         self.tally = tally
+        self.price = backend_price(inner)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        ceiling = call_ceiling_usd(request)
+        ceiling = call_ceiling_usd(request, self.price)
         if self.tally.cost_usd + ceiling > self.tally.cap_usd:
             raise CostCapReached(
                 f"cost ${self.tally.cost_usd:.4f} + next call up to ${ceiling:.4f} "

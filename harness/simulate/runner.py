@@ -23,7 +23,8 @@ from harness.aio import run_sync
 from harness.backends.base import Backend, CallFailedError, Usage
 from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
-from harness.backends.registry import close_backend, make_backend
+from harness.backends.ratelimit import AdaptiveLimiter, LimitedBackend
+from harness.backends.registry import base_url_for, cache_identity, close_backend, make_backend
 from harness.config.suites import OPERATIONAL_LIMITS, LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
@@ -115,12 +116,13 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
 def new_manifest(loaded: LoadedSuite, run_id: str, planned: int) -> Manifest:
     suite = loaded.suite
 
-    def role(settings: Any) -> RoleRecord:
+    def role(settings: RoleSettings) -> RoleRecord:
         return RoleRecord(
             backend=settings.backend,
             model=settings.model,
             max_tokens=settings.max_tokens,
             synthetic=settings.backend == "synthetic",
+            base_url=base_url_for(settings),
         )
 
     return Manifest(
@@ -195,13 +197,18 @@ def _finished(run_dir: Path) -> dict[str, Transcript]:
 
 
 def _totals(manifest: Manifest, transcripts: list[Transcript]) -> None:
-    """What the transcripts used (replayed calls included); what was billed is the ledger's."""
-    usage = Usage()
+    """What the transcripts used, and of it what the response cache replayed; what was billed
+    (kills included) is the ledger's."""
+    usage = replayed = Usage()
     cost = 0.0
     for t in transcripts:
         usage = usage + Usage.model_validate(t.meta.get("usage", {}))
         cost += float(t.meta.get("cost_usd", 0.0))
+        for call in t.meta.get("calls", []):
+            if call.get("cached"):
+                replayed = replayed + Usage.model_validate(call["usage"])
     manifest.usage = usage
+    manifest.replayed_usage = replayed
     manifest.cost_usd = round(cost, 6)
     manifest.interviews_done = len(transcripts)
 
@@ -274,15 +281,22 @@ async def _run_locked(
     owned: list[Backend] = []  # made here, so closed here; injected backends belong to the caller
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
+        identity = cache_identity(settings)
+        if injected is None and batcher is not None and batches_role(settings, batch):
+            # Batched calls wait for their round's batch: no concurrency limit applies.
+            batched = BatchBackend(batcher, identity)
+            owned.append(batched)
+            metered = MeteredBackend(batched, ledger, budget)
+            return CachedBackend(metered, cache, counter, identity, share_in_flight=False)
         if injected is None:
-            batched = batcher is not None and batches_role(settings, batch)
-            injected = (
-                BatchBackend(batcher)
-                if batcher and batched
-                else make_backend(settings, suite.limits)
-            )
+            injected = make_backend(settings, suite.limits)
             owned.append(injected)
-        return CachedBackend(MeteredBackend(injected, ledger, budget), cache, counter)
+        limiter = AdaptiveLimiter(
+            suite.concurrency, retry_after_cap_s=suite.limits.max_retry_after_s
+        )
+        # The limiter holds a slot before the ledger records a call as sent.
+        limited = LimitedBackend(MeteredBackend(injected, ledger, budget), limiter)
+        return CachedBackend(limited, cache, counter, identity)
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
@@ -290,9 +304,12 @@ async def _run_locked(
     if batch is None and (run_dir / JOURNAL).is_file():
         batch = BatchOptions()
     roles = [suite.interviewer, *([suite.candidate] if loaded.models_candidate() else [])]
+    batched_roles = [r for r in roles if batches_role(r, batch)]
     batcher = (
-        open_batcher(run_dir / JOURNAL, cache, batch, sink=sink)
-        if any(batches_role(r, batch) for r in roles)
+        open_batcher(
+            run_dir / JOURNAL, cache, batch, sink=sink, base_url=base_url_for(batched_roles[0])
+        )
+        if batched_roles
         else None
     )
     # Batched, every interview runs at once: each round's calls then share one batch.

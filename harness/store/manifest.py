@@ -23,6 +23,7 @@ class RoleRecord(BaseModel):
     model: str
     max_tokens: int
     synthetic: bool
+    base_url: str | None = Field(default=None, description="the server the role's calls went to")
 
 
 class Manifest(BaseModel):
@@ -56,11 +57,12 @@ class Manifest(BaseModel):
     )
     model_calls: int = Field(default=0, description="calls the model answered (spend.jsonl)")
     cache_hits: int = 0
-    usage: Usage = Field(
-        default_factory=Usage, description="tokens of every call the transcripts used"
-    )
+    usage: Usage = Field(default_factory=Usage, description="every call's, replays included")
     billed_usage: Usage = Field(
         default_factory=Usage, description="tokens of calls the model answered (spend.jsonl)"
+    )
+    replayed_usage: Usage = Field(
+        default_factory=Usage, description="calls the response cache answered (not billed)"
     )
     cost_usd: float = Field(default=0.0, description="estimate for every call the run used")
     spent_usd: float = Field(
