@@ -16,6 +16,7 @@ from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.stats.gate import GateConfig, GateReport
     from harness.stats.render import Section
     from harness.store.rundata import RunData
 
@@ -209,37 +210,30 @@ def gate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
-    does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
-    from harness.simulate.progress import default_progress
-    from harness.stats.compare import compare_runs
-    from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
-    from harness.stats.gate_inputs import resolve_side
+    does, 2 on bad input. For prompt versions, repeats run in stages (gates.yaml `repeats`)
+    until every gate is decided. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML
+    and JSON."""
+    from harness.stats.gate import (
+        STAND_IN_NOTE,
+        load_gate_config,
+        stopping_text,
+        write_gate_outputs,
+    )
 
     gates = load_gate_config(config)
-    sides = [
-        resolve_side(
-            ref,
-            option=option,
-            suite_path=suite,
-            runs_dir=runs_dir,
-            progress=default_progress(not quiet),
-        )
-        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
-    ]
-    if sides[0].run_dir == sides[1].run_dir:
-        raise InputError(None, "--candidate", "baseline and candidate are the same run")
-    comparison = compare_runs(
-        sides,
+    report = _sequential_report(
+        gates, baseline, candidate, suite=suite, runs_dir=runs_dir, quiet=quiet,
         allow_drift=allow_drift,
-        margins=gates.regression_margins(),
-        n_boot=gates.n_boot,
-        seed=gates.seed,
-    )
-    report = evaluate_gates(comparison, gates)
+    )  # fmt: skip
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
     for g in report.gates:
         typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
+    typer.echo(f"decided by: {report.decided_by}")
+    if report.stopping is not None:
+        typer.echo(stopping_text(report.stopping))
+    if report.synthetic:
+        typer.echo(STAND_IN_NOTE)
     typer.echo(
         f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
         f"{report.count('warn')} warnings, {report.count('pass')} passed; "
@@ -247,6 +241,50 @@ def gate(
     )
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _sequential_report(
+    gates: GateConfig,
+    baseline: str,
+    candidate: str,
+    *,
+    suite: Path,
+    runs_dir: Path,
+    quiet: bool,
+    allow_drift: bool,
+) -> GateReport:
+    """Both sides as runs (one look), or prompt versions run in stages until decided."""
+    from harness.simulate.progress import default_progress
+    from harness.stats.gate_inputs import run_prompt, side_source
+    from harness.stats.sequential import Sides, run_sequential
+
+    sources = [
+        side_source(ref, option=option, suite_path=suite, runs_dir=runs_dir)
+        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
+    ]
+
+    def at(source: RunData | Path, repeats: int | None) -> RunData:
+        if isinstance(source, Path):
+            return run_prompt(
+                source, suite_path=suite, runs_dir=runs_dir, repeats=repeats,
+                progress=default_progress(not quiet),
+            )  # fmt: skip
+        return source
+
+    fixed_repeats = next(
+        (int(s.manifest.suite.get("repeats", 1)) for s in sources if not isinstance(s, Path)),
+        None,
+    )
+    if fixed_repeats is not None:
+        sides = Sides(at(sources[0], fixed_repeats), at(sources[1], fixed_repeats))
+        if sides.baseline.run_dir == sides.candidate.run_dir:
+            raise InputError(None, "--candidate", "baseline and candidate are the same run")
+        return run_sequential(gates, None, sides, allow_drift=allow_drift)
+    return run_sequential(
+        gates,
+        lambda repeats: Sides(at(sources[0], repeats), at(sources[1], repeats)),
+        allow_drift=allow_drift,
+    )
 
 
 def register(app: typer.Typer) -> None:

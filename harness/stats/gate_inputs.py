@@ -38,17 +38,17 @@ def prompt_path_for(ref: str, loaded: LoadedSuite) -> Path | None:
     return None
 
 
-def resolve_side(
-    ref: str,
-    *,
-    option: str,
-    suite_path: Path,
-    runs_dir: Path,
-    progress: ProgressSink | None = None,
-) -> RunData:
-    """A scored run for one side of the gate: the run `ref` names, or a new run of the gate
-    suite for the prompt version `ref` names. `option` (--baseline/--candidate) names the
-    field in errors."""
+def with_repeats(loaded: LoadedSuite, repeats: int | None) -> LoadedSuite:
+    """The suite at another number of repeats per persona (None: as it is)."""
+    if repeats is None:
+        return loaded
+    suite = loaded.suite.model_copy(update={"repeats": repeats})
+    return loaded.model_copy(update={"suite": suite})
+
+
+def side_source(ref: str, *, option: str, suite_path: Path, runs_dir: Path) -> RunData | Path:
+    """One side of the gate: the scored run `ref` names, or the prompt file it names (to be run
+    with the gate suite). `option` (--baseline/--candidate) names the field in errors."""
     try:
         run_dir = find_run_dir(ref, runs_dir)
     except InputError:
@@ -73,5 +73,20 @@ def resolve_side(
             f"'{ref}' is neither a run (id in {runs_dir}, or a run folder) nor a prompt "
             f"(a file, or an id in {Path(loaded.path).parent / loaded.suite.prompts_dir})",
         )
-    new_run = run_suite(suite_for_prompt(loaded, prompt_path), runs_dir, progress=progress)
+    return prompt_path
+
+
+def run_prompt(
+    prompt_path: Path,
+    *,
+    suite_path: Path,
+    runs_dir: Path,
+    repeats: int | None = None,
+    progress: ProgressSink | None = None,
+) -> RunData:
+    """A new scored run of the gate suite for one prompt, at `repeats` per persona. Earlier
+    samples of the same persona come from the response cache, so a later stage of a sequential
+    gate pays only for the new samples."""
+    loaded = with_repeats(suite_for_prompt(load_suite(suite_path), prompt_path), repeats)
+    new_run = run_suite(loaded, runs_dir, progress=progress)
     return scored_run(new_run, runs_dir)
