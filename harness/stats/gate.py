@@ -197,8 +197,10 @@ class GateReport(BaseModel):
 
     @property
     def decided(self) -> bool:
-        """Every gate has an answer (or one already failed: more repeats cannot undo it)."""
-        return bool(self.failed) or all(g.outcome in ("pass", "fail") for g in self.gates)
+        """No gate is inconclusive (or one already failed: more repeats cannot undo it). A gate
+        that cannot be measured counts as answered: more repeats of the same personas rarely
+        make a rule apply that never did."""
+        return bool(self.failed) or all(g.outcome != "inconclusive" for g in self.gates)
 
     def count(self, status: GateStatus) -> int:
         return sum(g.status == status for g in self.gates)

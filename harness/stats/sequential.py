@@ -72,8 +72,8 @@ def run_sequential(
     if fixed is not None or sides_at is None:
         assert fixed is not None
         single = _look(config, fixed, config.tail(), allow_drift)
-        single.stopping = _stopping([], plan.stages, plan.spending, fixed, "fixed")
-        return single
+        stop = _stopping([], plan.stages, plan.spending, fixed, "fixed")
+        return evaluate_gates(single.comparison, config, stop)
     tails = look_tails(plan.stages, plan.spending, config.tail())
     looks: list[int] = []
     for repeats, tail in zip(plan.stages, tails, strict=True):
@@ -88,8 +88,8 @@ def run_sequential(
         elif plan.max_cost_usd is not None and _spent(sides) >= plan.max_cost_usd:
             reason = "budget"
         if reason is not None:
-            report.stopping = _stopping(looks, plan.stages, plan.spending, sides, reason)
-            return report
+            stop = _stopping(looks, plan.stages, plan.spending, sides, reason)
+            return evaluate_gates(report.comparison, config, stop)
     raise AssertionError("the last stage always stops")  # pragma: no cover
 
 
