@@ -224,8 +224,20 @@ def gate_args(tmp_path: Path, candidate: Path) -> list[str]:
 def test_sdi_gate_fails_v1_without_rule_2(tmp_path: Path, prompts: Path) -> None:
     result = runner.invoke(app, gate_args(tmp_path, prompts / "v1-no-rule-2.md"))
     assert result.exit_code == 1, result.output
-    assert "FAIL  turns:one_question" in result.output
+    assert "FAIL  rule:one_question" in result.output
     assert "gate FAILED [SYNTHETIC backend]" in result.output
+    # Every output says which interval and level decided, how far the repeats went and why,
+    # and what a verdict on the stand-in can tell.
+    assert "decided by: studentized (bootstrap-t) cluster bootstrap" in result.output
+    assert "one-sided at" in result.output and "Bonferroni" in result.output
+    assert "interviews baseline 45, candidate 45; stopped:" in result.output
+    assert "test the harness, not the prompt" in result.output
+    markdown = (tmp_path / "out" / "gate.md").read_text(encoding="utf-8")
+    assert "Decided by: studentized" in markdown and "test the harness" in markdown
+    data = json.loads((tmp_path / "out" / "gate.json").read_text(encoding="utf-8"))
+    assert "one-sided" in data["decided_by"]
+    assert data["stopping"]["reason"] in {"decided", "cap"}
+    assert data["stopping"]["interviews"]["candidate"] >= 45
     root = ET.parse(tmp_path / "out" / "gate.junit.xml").getroot()
     assert int(root.attrib["failures"]) >= 1
 
@@ -242,6 +254,37 @@ def test_sdi_gate_passes_an_unchanged_copy(tmp_path: Path, prompts: Path) -> Non
     args[args.index("--baseline") + 1] = report["baseline"]["run_id"]
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
+
+
+def test_compare_until_decided_runs_stages_and_says_why_it_stopped(
+    tmp_path: Path, prompts: Path
+) -> None:
+    config = write_config(
+        tmp_path / "g.yaml", "regression: {'rule:*': 0.1}\nrepeats: {stages: [1, 2]}\n"
+    )
+    suite = tmp_path / "one.yaml"
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "one",
+                "prompts": ["v1"],
+                "prompts_dir": str(V1.parent),
+                "personas": [str(REPO / "candidates" / "url-mid-solid.yaml"),
+                             str(REPO / "candidates" / "queue-junior-wrongclaims.yaml"),
+                             str(REPO / "candidates" / "feed-mid-fanout.yaml")],
+                "repeats": 1,
+            }
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    args = [
+        "compare", str(V1), str(prompts / "v1-no-rule-2.md"), "--until-decided",
+        "--suite", str(suite), "--config", str(config), "--runs-dir", str(tmp_path / "runs"),
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Sequential repeats" in result.output and "stopped:" in result.output
+    assert "one-sided at" in result.output and "test the harness, not the prompt" in result.output
 
 
 def test_a_run_with_two_prompt_versions_is_not_one_side(tmp_path: Path, prompts: Path) -> None:

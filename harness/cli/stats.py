@@ -97,14 +97,47 @@ def compare(
         typer.Option("--margin", help="METRIC=MARGIN (globs allowed: rule:*=0.1); repeatable."),
     ] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", min=200, help="Bootstrap draws.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and permutations.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    until_decided: Annotated[
+        bool,
+        typer.Option(
+            "--until-decided",
+            help="RUNS are two prompt versions (ids or files): run the --suite in stages "
+            "(gates file `repeats`) until every gated metric is decided.",
+        ),
+    ] = False,
+    suite: Annotated[Path, typer.Option("--suite", help="Suite run for --until-decided.")] = Path(
+        "suites/gate.yaml"
+    ),
+    config: Annotated[
+        Path, typer.Option("--config", help="Gates YAML for --until-decided.")
+    ] = Path("gates.yaml"),
     fmt: FormatOpt = Format.table,
 ) -> None:
     """What improved, what regressed and what cannot be told apart yet, per rule and for
-    the scores, with intervals, Holm-corrected p-values and the repeats needed."""
+    the scores, with intervals (and the level that decided) and the repeats needed."""
     from harness.stats.compare import compare_runs
-    from harness.stats.render import comparison_sections
+    from harness.stats.render import Section, comparison_sections
 
+    if until_decided:
+        from harness.stats.gate import load_gate_config, stopping_text
+
+        if len(runs) != 2:
+            raise InputError(None, "runs", "--until-decided compares exactly two prompt versions")
+        report = _sequential_report(
+            load_gate_config(config), runs[0], runs[1], suite=suite, runs_dir=runs_dir,
+            quiet=fmt is Format.json, allow_drift=allow_drift,
+        )  # fmt: skip
+        stop = report.stopping
+        sections = comparison_sections(report.comparison)
+        sections.append(
+            Section(
+                "Sequential repeats",
+                lines=[report.decided_by, stopping_text(stop) if stop else ""],
+            )
+        )
+        _emit(report.to_json(), sections, fmt)
+        return
     margins = _parse_margins(margin or [])
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
