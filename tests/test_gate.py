@@ -64,9 +64,7 @@ def regression_runs(  # type: ignore[no-untyped-def]
 ):
     """one_question per persona: (baseline fails, candidate fails) out of `repeats`; scores
     vary by persona so score metrics are measurable."""
-    PERSONAS.update(
-        {f"g{i:02d}": {"level": "mid", "expected_band": [5, 7]} for i in range(40)}
-    )
+    PERSONAS.update({f"g{i:02d}": {"level": "mid", "expected_band": [5, 7]} for i in range(40)})
     rows = []
     for i, (base_fails, cand_fails) in enumerate(fails_by_persona):
         for s in range(repeats):

@@ -46,6 +46,10 @@ def _project(root: Path, personas: list[dict], edits: dict[str, str], repeats: i
     return suite_path
 
 
+def _run(suite_path: Path, runs: Path, **backends: FreshDraws) -> Path:
+    return run_suite(load_suite(suite_path), runs, progress=QuietProgress(), **backends)
+
+
 def _by_arm(run_dir: Path) -> dict[str, dict[tuple[str, int], Transcript]]:
     out: dict[str, dict[tuple[str, int], Transcript]] = {}
     for t in load_transcripts(run_dir / "transcripts.jsonl"):
@@ -72,13 +76,7 @@ def test_requests_differing_only_in_identity_are_different_samples() -> None:
 def test_two_personas_with_one_problem_do_not_share_a_response(tmp_path: Path) -> None:
     twin = {**SCRIPTED_PERSONA, "id": "url-mid-twin"}
     suite_path = write_project(tmp_path / "p", repeats=2, personas=[SCRIPTED_PERSONA, twin])
-    backend = FreshDraws()
-    run_dir = run_suite(
-        load_suite(suite_path),
-        tmp_path / "runs",
-        progress=QuietProgress(),
-        interviewer_backend=backend,
-    )
+    run_dir = _run(suite_path, tmp_path / "runs", interviewer_backend=FreshDraws())
     transcripts = load_transcripts(run_dir / "transcripts.jsonl")
     assert len(transcripts) == 4
     # Both personas send byte-identical first requests; each interview still got its own reply.
@@ -94,13 +92,7 @@ def test_same_persona_and_sample_keep_the_candidate_reply_across_versions(
     suite_path = _project(
         tmp_path / "p", [LLM_PERSONA], {"v1-space": _whitespace_edit(v1_text)}, repeats=2
     )
-    candidate = FreshDraws()
-    run_dir = run_suite(
-        load_suite(suite_path),
-        tmp_path / "runs",
-        progress=QuietProgress(),
-        candidate_backend=candidate,
-    )
+    run_dir = _run(suite_path, tmp_path / "runs", candidate_backend=FreshDraws())
     arms = _by_arm(run_dir)
     pid = LLM_PERSONA["id"]
     for sample in (0, 1):
@@ -122,7 +114,7 @@ def test_a_whitespace_edit_leaves_the_interviews_identical(tmp_path: Path) -> No
         {"v1-space": _whitespace_edit(v1_text), "v1-no-rule-2": no_rule_2},
         repeats=3,
     )
-    run_dir = run_suite(load_suite(suite_path), tmp_path / "runs", progress=QuietProgress())
+    run_dir = _run(suite_path, tmp_path / "runs")
     arms = _by_arm(run_dir)
 
     def same(version: str) -> int:

@@ -182,7 +182,8 @@ def plan(
         float | None,
         typer.Option(
             "--alpha",
-            help="Two-sided alpha (default 0.05 / metrics compared, Holm's strictest step).",
+            help="Two-sided alpha (default: the level `sdi compare` decides at, twice 0.05 / "
+            "the metrics with a direction).",
         ),
     ] = None,
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.99)] = 0.8,
@@ -191,12 +192,11 @@ def plan(
 ) -> None:
     """Repeats per persona a comparison needs to detect a difference with the given power:
     from a baseline rate (before any run) or from a run's own variances."""
-    from harness.stats.compare import ALPHA
-    from harness.stats.metrics import metric_specs
+    from harness.stats.compare import default_tail
     from harness.stats.power import plan_from_run, plan_rate
     from harness.stats.render import rate_plan_section, run_plan_section
 
-    level = alpha if alpha is not None else ALPHA / len(metric_specs())
+    level = alpha if alpha is not None else 2 * default_tail()
     if run is not None:
         plans = plan_from_run(
             _scored(run, runs_dir),
