@@ -211,12 +211,54 @@ def summarize(rows: list[dict[str, dict]], config: GateConfig, fixed_interviews:
     ]
     nulls = [r["another seed"]["null_excludes"] for r in rows]
     metrics = list(dict.fromkeys(k for x in nulls for k in x))
+    worst = 0.0
     for metric in metrics:
         have = [x[metric] for x in nulls if metric in x]
         k90 = sum(a for a, _ in have)
         k95 = sum(b for _, b in have)
+        worst = max(worst, k90 / len(have) / 0.10, k95 / len(have) / 0.05)
         lines.append(f"| {metric} | {_rate(k90, len(have))} | {_rate(k95, len(have))} |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *_goals(rows, fixed_interviews, worst)])
+
+
+def _goals(rows: list[dict[str, dict]], fixed_interviews: int, worst_null: float) -> list[str]:
+    """The issue's goals, met or not, from the measured figures."""
+    n = len(rows)
+    neutral = [e for e, (_, is_neutral) in EDITS.items() if is_neutral]
+    out = ["Goals:"]
+    for strict in (False, True):
+        key = "failed_strict" if strict else "failed"
+        worst = max(sum(r[e][key] for r in rows) / n for e in neutral)
+        setting = "`inconclusive: fail`" if strict else "`inconclusive: warn` (shipped)"
+        verdict = "met" if worst <= 0.05 else "NOT met"
+        out.append(
+            f"- neutral edits fail <= 5% with {setting}: worst {100 * worst:.1f}%, {verdict}"
+        )
+    for edit, (_, is_neutral) in EDITS.items():
+        got = [r[edit] for r in rows]
+        effects = [g["effect"] for g in got if g["effect"] is not None]
+        margin = got[0]["margin"]
+        if is_neutral or not effects or not margin:
+            continue
+        effect = abs(sum(effects) / len(effects))
+        if effect >= 2 * margin:
+            rate = sum(g["failed"] for g in got) / n
+            verdict = "met" if rate >= 0.8 else "NOT met"
+            out.append(
+                f"- {edit} (effect {effect / margin:.1f}x its margin) fails >= 80%: "
+                f"{100 * rate:.1f}%, {verdict}"
+            )
+    verdict = "met" if worst_null <= 1.2 else "NOT met"
+    out.append(
+        f"- null intervals exclude 0 at <= 1.2x nominal: worst metric {worst_null:.2f}x, {verdict}"
+    )
+    mean_n = sum(r[e]["interviews"] for r in rows for e in neutral) / (n * len(neutral))
+    verdict = "met" if mean_n <= fixed_interviews else "NOT met"
+    out.append(
+        f"- mean interviews per side on neutral edits <= {fixed_interviews} (fixed 3 repeats): "
+        f"{mean_n:.0f}, {verdict}"
+    )
+    return out
 
 
 def main() -> None:

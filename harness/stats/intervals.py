@@ -10,6 +10,14 @@ is [est - q(1-a) SE, est - q(a) SE] (Efron and Tibshirani 1993, ch. 12; Davison 
 1997, sec. 5.2). Unlike the percentile interval it corrects for skew and for the SE being
 estimated from 15 clusters, which is why percentile intervals under-covered here.
 
+With few informative personas (most with the same outcome in both versions: a rule that
+almost always passes) the bootstrap-t still under-covers (18% of null 90% intervals excluded 0
+in a simulation with 15 personas, 3 repeats, 70% of them at a 97% pass rate). So each bound is
+at least as far out as the cluster-robust t interval with k - 1 degrees of freedom, k the
+personas whose contribution is not 0 (Cameron and Miller 2015 on few clusters): estimate +-
+t_{k-1}(1 - a) SE. In that simulation this gives 2.5% (nominal 10%); on normal data the
+bootstrap-t alone gives 9%. Conservative where the data are thin, exact-ish where they are not.
+
 A draw whose SE is 0 (every drawn persona the same) would give t* = +-inf; each draw's SE is
 shrunk toward the full-sample SE by one pseudo-persona, (P SE*^2 + SE^2) / (P + 1), which
 keeps t* finite and changes nothing when SE* is well away from 0.
@@ -22,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -72,35 +81,40 @@ class Studentized:
     estimate: float
     se: float
     t_draws: np.ndarray
+    informative: int  # personas whose contribution is not 0
 
     def interval(self, tail: float) -> tuple[float, float] | None:
         """Two-sided interval with `tail` in each tail: each bound is a one-sided (1 - tail)
-        bound. None when there is no estimate or too few draws to reach the tail."""
+        bound, the wider of the bootstrap-t and the t_{k-1} bound. None when there is no
+        estimate or too few draws to reach the tail."""
         ok = self.t_draws[np.isfinite(self.t_draws)]
         if not np.isfinite(self.estimate) or not np.isfinite(self.se) or len(ok) < 10:
             return None
         if self.se == 0:
             return self.estimate, self.estimate
         lo_q, hi_q = np.quantile(ok, [tail, 1 - tail])
+        t = float(stats.t.isf(tail, max(self.informative - 1, 1)))
+        hi_q, lo_q = max(hi_q, t), min(lo_q, -t)
         return float(self.estimate - hi_q * self.se), float(self.estimate - lo_q * self.se)
 
 
 def _studentize(
-    est: float, se: float, est_draws: np.ndarray, se_draws: np.ndarray, p: int
+    est: float, se: float, est_draws: np.ndarray, se_draws: np.ndarray, z: np.ndarray
 ) -> Studentized:
+    p = z.shape[-1]
     shrunk = np.sqrt((p * se_draws**2 + se**2) / (p + 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(shrunk > 0, (est_draws - est) / shrunk, 0.0)
-    return Studentized(est, se, t)
+    return Studentized(est, se, t, int((np.abs(z) > 1e-12).sum()))
 
 
 def studentized_one(sums: ClusterSums, weights: np.ndarray) -> Studentized:
     """One version's metric with bootstrap-t draws over its personas."""
     est = float(sums.estimate())
-    se = float(_se(sums.influence(), None))
+    z = sums.influence()
     draws = sums.estimate(weights)
     se_draws = _se(sums.influence(weights), weights)
-    return _studentize(est, se, draws, se_draws, len(sums.num))
+    return _studentize(est, float(_se(z, None)), draws, se_draws, z)
 
 
 def studentized_difference(
@@ -111,14 +125,17 @@ def studentized_difference(
     est = float(b.estimate() - a.estimate())
     draws = b.estimate(weights_b) - a.estimate(weights_a)
     if paired:
-        se = float(_se(b.influence() - a.influence(), None))
+        z = b.influence() - a.influence()
+        se = float(_se(z, None))
         se_draws = _se(b.influence(weights_b) - a.influence(weights_a), weights_a)
     else:
-        se = float(np.hypot(_se(a.influence(), None), _se(b.influence(), None)))
+        za, zb = a.influence(), b.influence()
+        z = za if len(za) < len(zb) else zb  # the smaller side limits the degrees of freedom
+        se = float(np.hypot(_se(za, None), _se(zb, None)))
         se_draws = np.hypot(
             _se(a.influence(weights_a), weights_a), _se(b.influence(weights_b), weights_b)
         )
-    return _studentize(est, se, draws, se_draws, min(len(a.num), len(b.num)))
+    return _studentize(est, se, draws, se_draws, z)
 
 
 def design_effect(sums: ClusterSums) -> float:
