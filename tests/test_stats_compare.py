@@ -18,7 +18,7 @@ from harness.stats.compare import (
     decide,
     margin_for,
 )
-from harness.stats.measures import cliffs_delta
+from harness.stats.measures import cliffs_delta, wilson
 from harness.stats.power import (
     bernoulli_within,
     paired_repeats,
@@ -356,3 +356,25 @@ def test_markdown_keeps_text_from_runs_inert() -> None:
     )
     assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "\\|v2" in md
+
+
+def test_per_version_rates_widen_by_the_design_effect() -> None:
+    # Personas either always pass or always fail: 36 interviews carry the information of 12.
+    personas = many_personas(12)
+    v1 = {p: [i % 2 == 0] * 3 for i, p in enumerate(personas)}
+    m = compare_runs([two_version_run(v1, v1)], n_boot=500).contrasts[0].metric("rule:one_question")
+    assert m is not None and m.baseline.low is not None and m.baseline.high is not None
+    naive = wilson(18, 36)
+    by_persona = wilson(6, 12)  # the design effect here is exactly 3 (rho = 1, m = 3)
+    assert m.baseline.high - m.baseline.low > (naive.high or 0) - (naive.low or 0)
+    assert m.baseline.low == pytest.approx(by_persona.low, abs=0.02)
+
+
+def test_one_repeat_asks_for_two_before_counting_repeats() -> None:
+    personas = many_personas(6)
+    v1 = {p: [True] for p in personas}
+    v2 = {p: [i % 2 == 0] for i, p in enumerate(personas)}
+    m = compare_runs([two_version_run(v1, v2)], n_boot=500).contrasts[0].metric("rule:one_question")
+    assert m is not None and m.verdict == "inconclusive"
+    assert m.repeats_needed is not None and m.repeats_needed.repeats_per_persona is None
+    assert "at least 2" in (m.repeats_needed.note or "")
