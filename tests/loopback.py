@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -182,16 +182,31 @@ def interviewer_reply(body: Body) -> Reply:
     return message(QUESTIONS[(asked - 1) % len(QUESTIONS)])
 
 
-class LoopbackServer:
-    """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `responder`."""
+def message_body(body: Body, reply: Reply, cache: PromptCacheModel, message_id: str) -> Body:
+    """The Messages reply for a request body: the scripted text, usage from the cache model."""
+    text = reply.text or ""
+    content: list[Body] = []
+    if reply.thinking is not None:
+        content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
+    content.append({"type": "text", "text": text})
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "unknown"),
+        "content": content,
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
+        "usage": reply.usage or cache.usage(body, text),
+    }
 
-    def __init__(self, responder: Callable[[Body], Reply] = interviewer_reply) -> None:
-        self.responder = responder
-        self.queue: deque[Reply] = deque()
-        self.requests: list[RecordedRequest] = []
-        self.cache = PromptCacheModel()
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+
+class HttpLoopback:
+    """An HTTP server on 127.0.0.1 (a free port, in a thread) that records nothing itself and
+    hands every request to `_answer`; a context manager that starts and stops it."""
+
+    def __init__(self) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self._answer))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -200,15 +215,7 @@ class LoopbackServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def enqueue(self, *replies: Reply) -> None:
-        with self._lock:
-            self.queue.extend(replies)
-
-    def messages_requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return [r for r in self.requests if r.path == "/v1/messages"]
-
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -217,11 +224,34 @@ class LoopbackServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
+
+
+class LoopbackServer(HttpLoopback):
+    """`POST /v1/messages` on 127.0.0.1; `queue` replies first, then `responder`."""
+
+    def __init__(self, responder: Callable[[Body], Reply] = interviewer_reply) -> None:
+        self.responder = responder
+        self.queue: deque[Reply] = deque()
+        self.requests: list[RecordedRequest] = []
+        self.cache = PromptCacheModel()
+        self._lock = threading.Lock()
+        super().__init__()
+
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self.queue.extend(replies)
+
+    def messages_requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path == "/v1/messages"]
 
     def _answer(self, recorded: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
@@ -243,57 +273,53 @@ class LoopbackServer:
         return reply.status, headers, json.dumps(payload).encode()
 
     def _message(self, body: Body, reply: Reply) -> Body:
-        text = reply.text or ""
-        content: list[Body] = []
-        if reply.thinking is not None:
-            content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig"})
-        content.append({"type": "text", "text": text})
-        return {
-            "id": f"msg_loopback_{len(self.requests)}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", "unknown"),
-            "content": content,
-            "stop_reason": reply.stop_reason,
-            "stop_sequence": None,
-            "usage": reply.usage or self.cache.usage(body, text),
-        }
+        return message_body(body, reply, self.cache, f"msg_loopback_{len(self.requests)}")
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+def _handler_class(
+    answer: Callable[[RecordedRequest], tuple[int, dict[str, str], bytes]],
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler that records each request and sends what `answer` gives back."""
 
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = None
-                recorded = RecordedRequest(
-                    method=self.command,
-                    path=self.path.split("?")[0],
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=parsed if isinstance(parsed, dict) else None,
-                    raw=raw,
-                )
-                status, headers, payload = server._answer(recorded)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
-            do_POST = _handle
-            do_GET = _handle
+        def _handle(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            recorded = RecordedRequest(
+                method=self.command,
+                path=self.path.split("?")[0],
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=parsed if isinstance(parsed, dict) else None,
+                raw=raw,
+            )
+            status, headers, payload = answer(recorded)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+        do_POST = _handle
+        do_GET = _handle
 
-        return Handler
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def point_sdk_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """The SDK's base URL and a fake key, for a test on a loopback server."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
 
 
 @contextmanager
@@ -301,7 +327,5 @@ def running_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer
     """A running loopback server with the SDK pointed at it (`ANTHROPIC_BASE_URL`) and a fake
     `ANTHROPIC_API_KEY`; a test module wraps it in its own fixture."""
     with LoopbackServer() as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+        point_sdk_at(monkeypatch, server.url)
         yield server

@@ -24,6 +24,7 @@ from anthropic.types import (
     TextBlockParam,
     UserMessageParam,
 )
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 from harness.backends.base import (
     BackendFatalError,
@@ -44,7 +45,7 @@ EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
 log = logging.getLogger(__name__)
 
 
-def _api_key() -> str:
+def api_key() -> str:
     key = os.environ.get(API_KEY_ENV, "").strip()
     if not key:
         raise InputError(None, API_KEY_ENV, "not set; the anthropic backend needs an API key")
@@ -70,7 +71,7 @@ async def _stop_on_spend_limit(
     return response
 
 
-def _describe(err: anthropic.AnthropicError, key: str) -> str:
+def describe_error(err: anthropic.AnthropicError, key: str) -> str:
     """One line saying what went wrong and whether retrying was tried; the key is scrubbed."""
     if isinstance(err, anthropic.APIStatusError):
         what = err.api_message or (err.body if isinstance(err.body, str) else "") or ""
@@ -99,6 +100,52 @@ def _text_of(message: Message) -> str:
     return "".join(b.text for b in message.content if b.type == "text")
 
 
+def message_params(request: ModelRequest) -> MessageCreateParamsNonStreaming:
+    """The Messages API parameters for a request, with prompt caching on: the system prompt
+    and (automatic caching) the conversation so far. Batched calls send the same parameters."""
+    system: list[TextBlockParam] = [
+        {"type": "text", "text": request.system, "cache_control": EPHEMERAL}
+    ]
+    return {
+        "model": request.model,
+        "max_tokens": request.max_tokens,
+        "system": system,
+        "messages": [_message_param(m) for m in request.messages],
+        # Automatic caching: the breakpoint follows the last block, so each turn reads the
+        # conversation so far from the cache.
+        "cache_control": EPHEMERAL,
+    }
+
+
+def to_response(
+    message: object, request: ModelRequest, latency: float, *, batched: bool = False
+) -> ModelResponse:
+    """A Messages reply as the harness's response; batched replies cost the batch price."""
+    # Parsing is lenient: a junk body comes back as a str, or as a Message without content.
+    if not isinstance(message, Message) or not isinstance(message.content, list):
+        raise BackendFatalError("anthropic: the response was not a readable Messages reply")
+    raw = message.usage
+    usage = Usage(
+        input_tokens=raw.input_tokens or 0,
+        output_tokens=raw.output_tokens or 0,
+        cache_read_input_tokens=raw.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=raw.cache_creation_input_tokens or 0,
+    )
+    model = message.model or request.model
+    if message.stop_reason in WATCHED_STOP_REASONS:
+        log.warning("anthropic: %s stopped with %s", request.role, message.stop_reason)
+    return ModelResponse(
+        text=_text_of(message),
+        model=model,
+        backend=AnthropicBackend.name,
+        stop_reason=message.stop_reason,
+        usage=usage,
+        latency_s=latency,
+        cost_usd=estimate_cost(model, usage, batched=batched),
+        batched=batched,
+    )
+
+
 class AnthropicBackend:
     """Claude via `AsyncAnthropic`; one client per backend, closed with `aclose()`."""
 
@@ -111,7 +158,7 @@ class AnthropicBackend:
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: float | None = None,
     ) -> None:
-        self._key = _api_key()
+        self._key = api_key()
         options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # Passing the key explicitly stops the SDK from looking for credentials anywhere else
         # (profiles, federation files); `base_url=None` falls back to ANTHROPIC_BASE_URL.
@@ -124,46 +171,12 @@ class AnthropicBackend:
         )
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        system: list[TextBlockParam] = [
-            {"type": "text", "text": request.system, "cache_control": EPHEMERAL}
-        ]
-        messages = [_message_param(m) for m in request.messages]
         started = time.perf_counter()
         try:
-            message = await self.client.messages.create(
-                model=request.model,
-                max_tokens=request.max_tokens,
-                system=system,
-                messages=messages,
-                # Automatic caching: the breakpoint follows the last block, so each turn reads
-                # the conversation so far from the cache.
-                cache_control=EPHEMERAL,
-            )
+            message = await self.client.messages.create(**message_params(request))
         except anthropic.AnthropicError as err:
-            raise BackendFatalError(_describe(err, self._key)) from None
-        latency = time.perf_counter() - started
-        # Parsing is lenient: a junk body comes back as a str, or as a Message without content.
-        if not isinstance(message, Message) or not isinstance(message.content, list):
-            raise BackendFatalError("anthropic: the response was not a readable Messages reply")
-        raw = message.usage
-        usage = Usage(
-            input_tokens=raw.input_tokens or 0,
-            output_tokens=raw.output_tokens or 0,
-            cache_read_input_tokens=raw.cache_read_input_tokens or 0,
-            cache_creation_input_tokens=raw.cache_creation_input_tokens or 0,
-        )
-        model = message.model or request.model
-        if message.stop_reason in WATCHED_STOP_REASONS:
-            log.warning("anthropic: %s stopped with %s", request.role, message.stop_reason)
-        return ModelResponse(
-            text=_text_of(message),
-            model=model,
-            backend=self.name,
-            stop_reason=message.stop_reason,
-            usage=usage,
-            latency_s=latency,
-            cost_usd=estimate_cost(model, usage),
-        )
+            raise BackendFatalError(describe_error(err, self._key)) from None
+        return to_response(message, request, time.perf_counter() - started)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -70,6 +70,7 @@ class ModelResponse(BaseModel):
     cost_usd: float = 0.0
     synthetic: bool = False
     cached: bool = False
+    batched: bool = False  # answered through Message Batches, at the batch price
 
 
 class Backend(Protocol):

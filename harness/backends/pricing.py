@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.backends.base import ModelResponse, Usage
 
@@ -26,6 +26,7 @@ class PriceTable(BaseModel):
 
     cache_write: float
     cache_read: float
+    batch: float = Field(default=0.5, gt=0, le=1)
     models: dict[str, ModelPrice]
 
     def price_for(self, model: str) -> ModelPrice | None:
@@ -41,14 +42,16 @@ def price_table() -> PriceTable:
     return PriceTable.model_validate(yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8")))
 
 
-def estimate_cost(model: str, usage: Usage) -> float:
-    """US dollars for one call; 0.0 for a model without a listed price (synthetic, unknown)."""
+def estimate_cost(model: str, usage: Usage, *, batched: bool = False) -> float:
+    """US dollars for one call; 0.0 for a model without a listed price (synthetic, unknown).
+    A call sent through Message Batches costs the table's `batch` fraction of it."""
     table = price_table()
     price = table.price_for(model)
     if price is None:
         return 0.0
     per_input = price.input / 1e6
-    return (
+    discount = table.batch if batched else 1.0
+    return discount * (
         usage.input_tokens * per_input
         + usage.cache_creation_input_tokens * per_input * table.cache_write
         + usage.cache_read_input_tokens * per_input * table.cache_read
@@ -58,7 +61,9 @@ def estimate_cost(model: str, usage: Usage) -> float:
 
 def call_record(response: ModelResponse) -> dict[str, Any]:
     """What a transcript's or regrade's `meta` keeps of one model call, cost estimate included."""
-    cost = response.cost_usd or estimate_cost(response.model, response.usage)
+    cost = response.cost_usd or estimate_cost(
+        response.model, response.usage, batched=response.batched
+    )
     return {
         "backend": response.backend,
         "model": response.model,
@@ -68,4 +73,5 @@ def call_record(response: ModelResponse) -> dict[str, Any]:
         "cost_usd": round(cost, 6),
         "cached": response.cached,
         "synthetic": response.synthetic,
+        "batched": response.batched,
     }

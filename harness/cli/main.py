@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.cli import regrade, report, run, score, stats
+from harness.cli import label, practice, regrade, report, run, score, stats
 
 app = typer.Typer(
     name="sdi",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, regrade, score, stats, report):
+for module in (run, regrade, score, stats, report, label, practice):
     module.register(app)
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from harness.backends.base import BackendFatalError
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -26,6 +27,8 @@ def regrade(
         typer.Option("--concurrency", min=1, help="Parallel calls (default: the run's suite)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Cut each transcript at the candidate's time_up turn and ask the interviewer for its
     feedback K more times; appends to the run's regrades.jsonl, whose path is printed last."""
@@ -39,6 +42,7 @@ def regrade(
             samples=samples,
             concurrency=concurrency,
             progress=default_progress(not quiet, unit="regrades"),
+            batch=batch_options(batch, batch_poll),
         )
     except BackendFatalError as err:
         raise fail(f"model backend: {err}", code=1) from None

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from harness.backends.base import BackendFatalError
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
+from harness.errors import InputError
 from harness.simulate.runner import run_suite
 from harness.store.index import RunIndex
 from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
@@ -28,13 +30,22 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
     loaded = load_suite(suite)
     from harness.simulate.progress import default_progress
 
+    options = batch_options(batch, batch_poll)
+    if options is not None and "anthropic" not in loaded.backends_used():
+        raise InputError(
+            suite, "--batch", "needs a role on the anthropic backend (Message Batches)"
+        )
     try:
-        run_dir = run_suite(loaded, runs_dir, resume=resume, progress=default_progress(not quiet))
+        run_dir = run_suite(
+            loaded, runs_dir, resume=resume, progress=default_progress(not quiet), batch=options
+        )
     except BackendFatalError as err:
         raise fail(f"model backend: {err}", code=1) from None
     manifest = read_manifest(run_dir)

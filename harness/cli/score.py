@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors
 from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.backends.batch import BatchOptions
     from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
@@ -42,10 +44,15 @@ SCORE_HELP = "\n\n".join(
 )
 VALIDATE_HELP = "\n\n".join(
     [
-        "Per-rule precision, recall and F1 of the deterministic scorers against the labelled "
-        'golden set, with "fail" (a violation detected) as the positive class; agreement on '
-        "turn indices and on the final score; with --judge, the judge's agreement with the "
-        "labels on the rules it judges.",
+        "Per-rule precision, recall and F1 of the deterministic scorers against labelled "
+        'transcripts, with "fail" (a violation detected) as the positive class, 95% intervals '
+        "and Cohen's kappa; agreement on turn indices and on the final score; with --judge, "
+        "the judge beside them on the rules it judges.",
+        "--golden takes the golden folder (default) or a label set written by `sdi label`; a "
+        "label set drawn in a non-random order is weighted back to the whole run by stratum, "
+        "and two labellers on one set give inter-rater kappa per rule. --gallery writes every "
+        "disagreement (transcript, turns, each scorer's verdict and reason, the label) to an "
+        "HTML page.",
         "Exit codes: 0 whatever the figures; 2 bad input (no golden cases, a malformed case, "
         "a missing API key).",
     ]
@@ -73,6 +80,13 @@ JudgeModel = Annotated[
     str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+OnlyUncertain = Annotated[
+    bool,
+    typer.Option(
+        "--judge-only-uncertain",
+        help="Ask the judge only about verdicts the deterministic scorers mark uncertain.",
+    ),
+]
 
 
 def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
@@ -83,22 +97,34 @@ def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
     return default_progress(True)
 
 
-def _make_judge(kind: JudgeKind, model: str | None, runs_dir: Path) -> Judge | None:
+def _make_judge(
+    kind: JudgeKind, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
+) -> Judge | None:
     """The judge, made before anything is read, so a missing key stops the command at once."""
     if kind is JudgeKind.none:
         return None
     from harness.scoring.judge import make_judge
 
-    return make_judge(kind.value, model=model, cache_path=runs_dir / "cache.sqlite")
+    return make_judge(kind.value, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
 
 
 async def _score(
-    transcripts: Sequence[Transcript], judge: Judge | None, progress: ProgressSink | None
+    transcripts: Sequence[Transcript],
+    judge: Judge | None,
+    progress: ProgressSink | None,
+    concurrency: int = 8,
+    only_uncertain: bool = False,
 ) -> list[ScoreRecord]:
     from harness.scoring.score import score_transcripts
 
     try:
-        return await score_transcripts(transcripts, judge=judge, progress=progress)
+        return await score_transcripts(
+            transcripts,
+            judge=judge,
+            progress=progress,
+            concurrency=concurrency,
+            only_uncertain=only_uncertain,
+        )
     finally:
         if judge is not None:
             await judge.aclose()
@@ -131,11 +157,17 @@ def score(
     ] = OutputFormat.jsonl,
     judge: JudgeOpt = JudgeKind.none,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
+    batch: BatchFlag = False,
+    batch_poll: BatchPoll = None,
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
-    judge_obj = _make_judge(judge, judge_model, runs_dir)
+    options = batch_options(batch, batch_poll)
+    if options is not None and judge is JudgeKind.none:
+        raise InputError(None, "--batch", "batches the judge's calls: give --judge anthropic")
+    judge_obj = _make_judge(judge, judge_model, runs_dir, options)
     path = Path(target)
     bad: list[BadLine] = []
     run_dir: Path | None = None
@@ -163,7 +195,9 @@ def score(
         if n > 1:
             typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
     progress = _progress(len(transcripts), judge is not JudgeKind.none, quiet)
-    records = asyncio.run(_score(transcripts, judge_obj, progress))
+    # Batched, every transcript's judge call goes at once: the stage is one batch.
+    width = len(transcripts) if options is not None else 8
+    records = asyncio.run(_score(transcripts, judge_obj, progress, width, judge_only_uncertain))
     if run_dir is not None:
         from harness.scoring.runs import save_scores
 
@@ -199,8 +233,22 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
 def validate_scorers(
     judge: JudgeOpt = JudgeKind.none,
     judge_model: JudgeModel = None,
+    judge_only_uncertain: OnlyUncertain = False,
     golden: Annotated[
-        Path | None, typer.Option("--golden", help="Folder of golden cases (*.yaml).")
+        Path | None,
+        typer.Option(
+            "--golden",
+            help="A folder of golden cases (*.yaml) or a label set from `sdi label` "
+            "(labels/NAME.jsonl).",
+        ),
+    ] = None,
+    labeller: Annotated[
+        str | None,
+        typer.Option("--labeller", help="Whose labels to validate against (default: the first)."),
+    ] = None,
+    gallery: Annotated[
+        Path | None,
+        typer.Option("--gallery", help="Write the disagreement gallery to this HTML file."),
     ] = None,
     misses: Annotated[
         bool, typer.Option("--misses/--no-misses", help="List each disagreement with the labels.")
@@ -210,19 +258,26 @@ def validate_scorers(
 ) -> None:
     """Validate the scorers against the golden set (see VALIDATE_HELP, the command's help)."""
     from harness.scoring.golden import GOLDEN_DIR
-    from harness.scoring.validate import render, validate_golden
+    from harness.scoring.labels import load_reference
+    from harness.scoring.validate import render_report, validate_reference
 
-    folder = golden or GOLDEN_DIR
+    reference = load_reference(golden or GOLDEN_DIR, labeller)
     judge_obj = _make_judge(judge, judge_model, runs_dir)
 
     async def run() -> str:
         try:
             progress = _progress(0, True, quiet) if judge_obj is not None else None
-            _, result, judged = await validate_golden(folder, judge=judge_obj, progress=progress)
+            report = await validate_reference(
+                reference, judge=judge_obj, progress=progress, only_uncertain=judge_only_uncertain
+            )
         finally:
             if judge_obj is not None:
                 await judge_obj.aclose()
-        return render(folder, result, judged, misses)
+        if gallery is not None:
+            from harness.scoring.gallery import write_gallery
+
+            typer.echo(f"disagreement gallery: {write_gallery(report, gallery)}", err=True)
+        return render_report(report, misses)
 
     typer.echo(asyncio.run(run()))
 

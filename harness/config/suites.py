@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.config.personas import LoadedPersona, load_personas
 from harness.config.prompts import PromptVersion, load_prompt
@@ -24,6 +24,13 @@ class RoleSettings(_Strict):
     backend: BackendName = "synthetic"
     model: str = "synthetic-1"
     max_tokens: int = Field(default=1024, ge=16, le=20000)
+    batch: bool = Field(default=False, description="send through Message Batches (anthropic)")
+
+    @model_validator(mode="after")
+    def _batch_needs_anthropic(self) -> RoleSettings:
+        if self.batch and self.backend != "anthropic":
+            raise ValueError("batch: true needs the anthropic backend (Message Batches)")
+        return self
 
 
 class Limits(_Strict):

@@ -2,4 +2,4 @@
 
 # Bumped whenever a scorer's behaviour changes: stored scores from another version are stale,
 # and runs scored by different versions are not comparable.
-SCORER_VERSION = "5"
+SCORER_VERSION = "6"

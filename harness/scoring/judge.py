@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
@@ -23,6 +23,9 @@ from harness.contracts import RuleResult, Transcript, Turn, Verdict
 from harness.errors import InputError
 from harness.scoring.rubrics import RUBRICS_DIR, Rubric, load_rubric
 from harness.store.runs import DEFAULT_RUNS_DIR
+
+if TYPE_CHECKING:
+    from harness.backends.batch import BatchOptions
 
 JUDGED_RULES: tuple[str, ...] = (
     "pushback",
@@ -40,6 +43,7 @@ OPENED_BY: dict[str, str] = {
 NEVER_NA = frozenset({"in_role"})
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
+JUDGE_JOURNAL = "judge-batches.jsonl"  # beside the cache: judged transcripts need no run folder
 MAX_TOKENS = 3000
 EXAMPLES_EACH = 2
 ATTEMPTS = 2  # the first answer, and one retry with another sample index
@@ -297,13 +301,25 @@ def make_judge(
     model: str | None = None,
     cache_path: Path | None = None,
     rubrics_dir: Path | None = None,
+    batch: BatchOptions | None = None,
 ) -> Judge:
-    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric."""
+    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric.
+    With `batch`, its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
     if kind != "anthropic":
         raise InputError(None, "--judge", f"unknown judge '{kind}' (known: anthropic)")
-    from harness.backends.anthropic_backend import AnthropicBackend
+    from harness.backends.anthropic_backend import AnthropicBackend, api_key
 
     rubrics = load_judged_rubrics(rubrics_dir or RUBRICS_DIR)
-    backend = AnthropicBackend()  # InputError naming ANTHROPIC_API_KEY when it is not set
-    cache = ResponseCache(cache_path or DEFAULT_CACHE)
+    api_key()  # InputError naming ANTHROPIC_API_KEY when it is not set
+    path = cache_path or DEFAULT_CACHE
+    cache = ResponseCache(path)
+    from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
+
+    journal = path.with_name(JUDGE_JOURNAL)
+    backend: Backend
+    # A judge killed with batches pending batches again, re-attaching to them.
+    if batch is None and not BatchJournal(journal).pending():
+        backend = AnthropicBackend()
+    else:
+        backend = BatchBackend(open_batcher(journal, cache, batch))
     return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)

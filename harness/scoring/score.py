@@ -154,11 +154,15 @@ async def score_transcripts(
     concurrency: int = 8,
     progress: ProgressSink | None = None,
     workers: int | None = None,
+    only_uncertain: bool = False,
 ) -> list[ScoreRecord]:
     """Score many transcripts, in input order; with a judge, up to `concurrency` judge calls run
     at once. A transcript the judge fails on (JudgeOutputError) keeps its deterministic verdicts
     and gets `judge_error` in its record. `workers`: processes for the deterministic scoring of
-    large inputs (see `score_many`)."""
+    large inputs (see `score_many`). `only_uncertain`: the judge is asked only about
+    transcripts with an `uncertain` verdict on a rule it judges, and only those verdicts are
+    replaced (the deterministic one stays beside it as `deterministic`), which keeps judge
+    cost to the share of uncertain verdicts."""
     if progress is not None:
         label = "scoring" if judge is None else f"judging ({judge.name})"
         progress.start(len(transcripts), 0, label)
@@ -168,7 +172,7 @@ async def score_transcripts(
         # No worker processes beside the judge's client: forking next to its threads is unsafe,
         # and the model calls take far longer than scoring in one process anyway.
         records = score_many(transcripts, workers=1)
-        return await _judge_all(transcripts, records, judge, concurrency, progress)
+        return await _judge_all(transcripts, records, judge, concurrency, progress, only_uncertain)
     finally:
         if progress is not None:
             progress.stop()
@@ -180,12 +184,22 @@ async def _judge_all(
     judge: Judge,
     concurrency: int,
     progress: ProgressSink | None,
+    only_uncertain: bool = False,
 ) -> list[ScoreRecord]:
-    from harness.scoring.judge import JudgeOutputError
+    from harness.scoring.judge import JUDGED_RULES, JudgeOutputError
 
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(t: Transcript, record: ScoreRecord) -> ScoreRecord:
+        asked = [
+            r
+            for r in JUDGED_RULES
+            if not only_uncertain or getattr(record.rules[r], "uncertain", False)
+        ]
+        if not asked:
+            if progress is not None:
+                progress.advance(t.interview_id, "no uncertain verdict: not judged")
+            return record
         async with gate:
             try:
                 verdicts = await judge.judge(t)
@@ -193,6 +207,16 @@ async def _judge_all(
                 out = record.model_copy(update={"judge": judge.name, "judge_error": str(err)})
                 note = "judge failed: deterministic verdicts kept"
             else:
+                if only_uncertain:
+                    verdicts = {
+                        r: RuleResult.model_validate(
+                            {
+                                **verdicts[r].model_dump(exclude_none=True),
+                                "deterministic": record.rules[r].model_dump(exclude_none=True),
+                            }
+                        )
+                        for r in asked
+                    }
                 out = with_judge_verdicts(record, t, verdicts, judge.name)
                 note = "judged"
         if progress is not None:

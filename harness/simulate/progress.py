@@ -22,6 +22,9 @@ class QuietProgress:
     def advance(self, interview_id: str, note: str) -> None:
         pass
 
+    def status(self, text: str) -> None:
+        pass
+
     def stop(self) -> None:
         pass
 
@@ -42,6 +45,10 @@ class LineProgress:
         self.done += 1
         print(f"[{self.done}/{self.total}] {interview_id} ({note})", file=sys.stderr, flush=True)
 
+    def status(self, text: str) -> None:
+        """A line of status beside the count (batches submitted, done and waiting)."""
+        print(text, file=sys.stderr, flush=True)
+
     def stop(self) -> None:
         pass
 
@@ -57,13 +64,18 @@ class BarProgress:
             transient=False,
         )
         self._task = self._progress.add_task(unit, total=0)
+        self._label = unit
 
     def start(self, total: int, already_done: int, label: str) -> None:
+        self._label = label
         self._progress.update(self._task, total=total, completed=already_done, description=label)
         self._progress.start()
 
     def advance(self, interview_id: str, note: str) -> None:
         self._progress.advance(self._task)
+
+    def status(self, text: str) -> None:
+        self._progress.update(self._task, description=f"{self._label} [{text}]")
 
     def stop(self) -> None:
         self._progress.stop()

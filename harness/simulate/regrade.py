@@ -16,6 +16,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.backends.base import Backend, ModelRequest
+from harness.backends.batch import (
+    JOURNAL,
+    BatchBackend,
+    BatchJournal,
+    BatchOptions,
+    batches_role,
+    open_batcher,
+)
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.pricing import call_record
 from harness.backends.registry import close_backend, make_backend
@@ -118,9 +126,12 @@ async def regrade_run_async(
     concurrency: int | None = None,
     progress: ProgressSink | None = None,
     backend: Backend | None = None,
+    batch: BatchOptions | None = None,
 ) -> RegradeSummary:
     """Regrade every transcript of a run `samples` times; samples already on file are kept.
-    A backend may be injected for tests; otherwise the run's interviewer backend is made."""
+    A backend may be injected for tests; otherwise the run's interviewer backend is made.
+    `batch` sends every call in one Message Batch (a regrade left batches pending resumes
+    with them)."""
     if samples < 1:
         raise InputError(None, "--samples", "must be at least 1")
     data = load_run(ref, runs_dir)
@@ -146,12 +157,25 @@ async def regrade_run_async(
     except ValidationError as err:
         raise from_validation_error(run_dir / MANIFEST, err, prefix="interviewer") from None
     clock = str(manifest.suite.get("clock", "off"))
-    inner = backend or make_backend(settings)
+    if batch is None and BatchJournal(run_dir / JOURNAL).pending():
+        batch = BatchOptions()
+    batched = backend is None and batches_role(settings, batch)
+    if batch is not None and not batched and backend is None:
+        raise InputError(
+            run_dir / MANIFEST, "interviewer.backend", "--batch needs the anthropic backend"
+        )
     cache = ResponseCache(run_dir.parent / CACHE_FILE)
+    sink = progress or default_progress()
+    inner = backend or (
+        BatchBackend(open_batcher(run_dir / JOURNAL, cache, batch, sink=sink))
+        if batched
+        else make_backend(settings)
+    )
     counter = CallCounter()
     interviewer = CachedBackend(inner, cache, counter)
-    limit = asyncio.Semaphore(concurrency or int(manifest.suite.get("concurrency", 8)))
-    sink = progress or default_progress()
+    # Batched, every call goes at once: the stage is one batch.
+    width = len(todo) if batched else concurrency or int(manifest.suite.get("concurrency", 8))
+    limit = asyncio.Semaphore(max(1, width))
     cost = 0.0
     without_score = 0
 

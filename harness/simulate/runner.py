@@ -8,6 +8,7 @@ makes a re-run of an unchanged suite free.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import subprocess
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 from harness import __version__
 from harness.backends.base import Backend, Usage
+from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
@@ -84,8 +86,9 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
         "rubrics_sha256": rubrics_sha256(),
         "harness_version": __version__,
         "scorer_version": SCORER_VERSION,
-        "interviewer": suite.interviewer.model_dump(),
-        "candidate": suite.candidate.model_dump(),
+        # Batched or not, the same model gives the same kind of answers: runs still compare.
+        "interviewer": suite.interviewer.model_dump(exclude={"batch"}),
+        "candidate": suite.candidate.model_dump(exclude={"batch"}),
         "clock": suite.clock,
         "limits": suite.limits.model_dump(),
     }
@@ -176,8 +179,11 @@ async def run_suite_async(
     progress: ProgressSink | None = None,
     interviewer_backend: Backend | None = None,
     candidate_backend: Backend | None = None,
+    batch: BatchOptions | None = None,
 ) -> Path:
-    """Run (or resume) a suite; returns the run folder. Backends may be injected for tests."""
+    """Run (or resume) a suite; returns the run folder. Backends may be injected for tests.
+    `batch` sends every anthropic role through Message Batches (`batch: true` does it per role);
+    a run that used batches resumes with them, re-attaching to the batches it left pending."""
     runs_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_interviews(loaded)
     if resume:
@@ -203,14 +209,24 @@ async def run_suite_async(
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
         if injected is None:
-            injected = make_backend(settings)
+            batched = batcher is not None and batches_role(settings, batch)
+            injected = BatchBackend(batcher) if batcher and batched else make_backend(settings)
             owned.append(injected)
         return CachedBackend(injected, cache, counter)
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
     label = f"{suite.name}{' [synthetic]' if manifest.synthetic else ''}"
-    limit = asyncio.Semaphore(suite.concurrency)
+    if batch is None and (run_dir / JOURNAL).is_file():
+        batch = BatchOptions()
+    roles = [suite.interviewer, *([suite.candidate] if loaded.models_candidate() else [])]
+    batcher = (
+        open_batcher(run_dir / JOURNAL, cache, batch, sink=sink)
+        if any(batches_role(r, batch) for r in roles)
+        else None
+    )
+    # Batched, every interview runs at once: each round's calls then share one batch.
+    limit = asyncio.Semaphore(max(suite.concurrency, len(todo)) if batcher else suite.concurrency)
     finished: dict[str, Transcript] = dict(done)
     previous_calls, previous_hits = manifest.model_calls, manifest.cache_hits
     try:
@@ -229,7 +245,8 @@ async def run_suite_async(
 
         async def one(plan: InterviewPlan) -> None:
             async with limit:
-                transcript = await run_interview(plan, interviewer, player(plan))
+                with batcher.caller() if batcher else contextlib.nullcontext():
+                    transcript = await run_interview(plan, interviewer, player(plan))
             append_jsonl(run_dir / TRANSCRIPTS, transcript.to_json())
             finished[plan.interview_id] = transcript
             sink.advance(plan.interview_id, str(transcript.meta["end_reason"]))
@@ -249,6 +266,8 @@ async def run_suite_async(
         sink.stop()
         for backend in owned:
             await close_backend(backend)
+        if batcher is not None:
+            await batcher.aclose()
         ordered = [finished[p.interview_id] for p in plans if p.interview_id in finished]
         _totals(manifest, ordered)
         manifest.model_calls = previous_calls + counter.model_calls

@@ -7,7 +7,7 @@ import re
 from harness.contracts import RuleResult
 from harness.scoring.feedback import SECTION_KINDS
 from harness.scoring.markdown import blocks, sentences
-from harness.scoring.rules.verdicts import Hit, judged, not_applicable
+from harness.scoring.rules.verdicts import Hit, flagged, judged, not_applicable
 from harness.scoring.terms import content_words
 from harness.scoring.view import TranscriptView
 
@@ -43,10 +43,19 @@ def check_feedback_timing(view: TranscriptView) -> RuleResult:
 def check_feedback_format(view: TranscriptView) -> RuleResult:
     if view.feedback is None:
         return not_applicable()
-    present = view.parts(view.feedback).present()
+    parts = view.parts(view.feedback)
+    present = parts.present()
     missing = [SECTION_NAMES[k] for k in SECTION_KINDS if k not in present]
     hits: list[Hit] = [(view.feedback, view.text(view.feedback))] if missing else []
-    return judged(hits, 1, "missing or empty: " + ", ".join(missing))
+    result = judged(hits, 1, "missing or empty: " + ", ".join(missing))
+    # Uncertain: a section found in unlabelled prose (pass), or labelled but judged empty (fail).
+    edge = (
+        [k for k in SECTION_KINDS if k in parts.labelled and k not in present]
+        if missing
+        else [k for k in SECTION_KINDS if k not in parts.labelled]
+    )
+    why = "labelled but judged empty" if missing else "found in unlabelled prose"
+    return flagged(result, [f"{SECTION_NAMES[k]}: {why}" for k in edge])
 
 
 def grounded_terms(view: TranscriptView, text: str) -> set[str]:
@@ -68,6 +77,12 @@ def check_score_justified(view: TranscriptView) -> RuleResult:
     hit: list[Hit] = [(view.feedback, text)]
     if view.scores.get(view.feedback) is None:
         return judged(hit, 1, "no score out of 10")
-    if len(grounded_terms(view, text)) < GROUNDED_TERMS:
-        return judged(hit, 1, "a bare score: no reasons that refer to what the candidate did")
-    return judged([], 1)
+    grounded = len(grounded_terms(view, text))
+    if grounded < GROUNDED_TERMS:
+        result = judged(hit, 1, "a bare score: no reasons that refer to what the candidate did")
+    else:
+        result = judged([], 1)
+    edge = grounded in (GROUNDED_TERMS - 1, GROUNDED_TERMS)  # one word from the other verdict
+    return flagged(
+        result, [f"{grounded} word(s) of the reasons echo the candidate"] if edge else []
+    )

@@ -12,7 +12,7 @@ from harness.contracts import RuleResult
 from harness.scoring.lexicon import alternation, has, matcher, normalize, words
 from harness.scoring.markdown import blocks, is_question_sentence, plain_sentences, sentences
 from harness.scoring.rubrics import lexicon
-from harness.scoring.rules.verdicts import Hit, judged, not_applicable
+from harness.scoring.rules.verdicts import Hit, flagged, judged, not_applicable
 from harness.scoring.terms import content_words
 from harness.scoring.topics import Topic, topic
 from harness.scoring.view import TranscriptView
@@ -35,6 +35,10 @@ SITUATION_OVERLAP = 2
 # A specific question that shares this many words with the sentences of a gloss is about what
 # was glossed, even when it does not name the topic.
 GLOSS_OVERLAP = 2
+# How a follow-up was matched: by the rule's cue words or the topic (CUE), only by words shared
+# with the candidate's turn (OVERLAP), or not at all but close to it (NEAR). OVERLAP and NEAR
+# decisions are the ones a paraphrase could flip: their verdicts are marked `uncertain`.
+CUE, OVERLAP, NEAR = "cue", "overlap", "near"
 
 
 def _chances(view: TranscriptView, kind: str) -> list[tuple[int, int]]:
@@ -68,7 +72,7 @@ def _words_about(view: TranscriptView, c: int, topics: list[Topic]) -> set[str]:
     return content_words(" ".join(about or said))
 
 
-def challenges(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> bool:
+def challenge_how(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> str | None:
     """An ask in turn i asks why the choice of turn c or what it costs. "Why" with a named
     alternative ("Why a queue rather than direct calls?") always does. Comparison and stress
     (failure, load, cost) questions count when they name the decision's topic or point back at
@@ -76,42 +80,61 @@ def challenges(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> bo
     picks up the words in which the candidate stated it: "what happens to a user whose requests
     all hit one server?" after "each server counts its own requests")."""
     situation: set[str] | None = None
+    near: str | None = None
     for ask in view.asks(i):
         text = normalize(ask.text)
         if has("pushback", "challenge_cues", text) or (
             has("pushback", "reason_asks", text) and has("pushback", "alternative_markers", text)
         ):
-            return True
+            return CUE
         stress = has("pushback", "stress_cues", text)
         if not (stress or has("pushback", "comparison_cues", text)):
             continue
         if has("pushback", "back_references", text) or any(
             t.named_in(text) or t.aspect_in(text) for t in decided
         ):
-            return True
+            return CUE
+        near = NEAR  # a stress or comparison question on something the word lists cannot tie
         if stress:
             situation = _words_about(view, c, decided) if situation is None else situation
             if len(content_words(ask.text) & situation) >= SITUATION_OVERLAP:
-                return True
-    return False
+                return OVERLAP
+    return near
+
+
+def challenges(view: TranscriptView, c: int, i: int, decided: list[Topic]) -> bool:
+    """Whether turn i challenges the decision of turn c (see `challenge_how`)."""
+    return challenge_how(view, c, i, decided) in (CUE, OVERLAP)
 
 
 def check_pushback(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "decision")
     if not chances:
         return not_applicable()
-    missed = [
-        (i, view.text(i))
-        for c, i in chances
-        if not challenges(view, c, i, _topics(view, c, "decision"))
-    ]
+    how = {i: challenge_how(view, c, i, _topics(view, c, "decision")) for c, i in chances}
+    missed = [(i, view.text(i)) for _, i in chances if how[i] not in (CUE, OVERLAP)]
     challenged = len(chances) - len(missed)
-    return judged(
-        missed,
-        len(chances),
-        f"{challenged} of {len(chances)} decisions challenged",
-        failed=2 * challenged < len(chances),
+    failed = 2 * challenged < len(chances)
+    result = judged(
+        missed, len(chances), f"{challenged} of {len(chances)} decisions challenged", failed=failed
     )
+    # The verdict is uncertain when the chances decided at the edge could flip it.
+    edge = [i for _, i in chances if how[i] == (NEAR if failed else OVERLAP)]
+    flips = (
+        2 * (challenged + len(edge)) >= len(chances)
+        if failed
+        else (2 * (challenged - len(edge)) < len(chances))
+    )
+    signals = [
+        f"turn {i}: "
+        + (
+            "a stress or comparison question not tied to the decision by the word lists"
+            if failed
+            else "challenge found only by words shared with the decision"
+        )
+        for i in edge
+    ]
+    return flagged(result, signals if edge and flips else [])
 
 
 # --- scale_probe --------------------------------------------------------------------------
@@ -204,7 +227,7 @@ def check_scale_probe(view: TranscriptView) -> RuleResult:
 # --- drill_down ---------------------------------------------------------------------------
 
 
-def drills(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> bool:
+def drill_how(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> str | None:
     """An ask in turn i goes into a specific of what candidate turn c glossed: one of the
     topic's aspects, or, in a question that is not generic, the topic itself or the things the
     gloss spoke of without naming the topic ("How does a reconnecting client find the server
@@ -212,31 +235,50 @@ def drills(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> bool:
     servers")."""
     whole = view.normalized(i)
     gloss: set[str] | None = None
+    near: str | None = None
     for ask in view.asks(i):
         text = normalize(ask.text)
         if any(t.aspect_in(text) for t in glossed):
-            return True
+            return CUE
         if has("drill_down", "generic_asks", text):
             continue
         for t in glossed:
             if t.named_in(text) or (
                 t.named_in(whole) and has("drill_down", "back_references", text)
             ):
-                return True
+                return CUE
         gloss = _words_about(view, c, glossed) if gloss is None else gloss
-        if len(content_words(ask.text) & gloss) >= GLOSS_OVERLAP:
-            return True
-    return False
+        shared = len(content_words(ask.text) & gloss)
+        if shared >= GLOSS_OVERLAP:
+            return OVERLAP
+        if shared:
+            near = NEAR  # a specific question that shares a word with the gloss
+    return near
+
+
+def drills(view: TranscriptView, c: int, i: int, glossed: list[Topic]) -> bool:
+    """Whether turn i drills into what turn c glossed (see `drill_how`)."""
+    return drill_how(view, c, i, glossed) in (CUE, OVERLAP)
 
 
 def check_drill_down(view: TranscriptView) -> RuleResult:
     chances = _chances(view, "gloss")
     if not chances:
         return not_applicable()
-    hits: list[Hit] = [
-        (i, view.text(i)) for c, i in chances if not drills(view, c, i, _topics(view, c, "gloss"))
-    ]
-    return judged(hits, len(chances), "moves on without a specific question on what was glossed")
+    how = {i: drill_how(view, c, i, _topics(view, c, "gloss")) for c, i in chances}
+    hits: list[Hit] = [(i, view.text(i)) for _, i in chances if how[i] not in (CUE, OVERLAP)]
+    result = judged(hits, len(chances), "moves on without a specific question on what was glossed")
+    if hits:  # uncertain when every miss is a near one: a paraphrase could have been a drill
+        if all(how[i] == NEAR for i, _ in hits):
+            return flagged(
+                result,
+                [f"turn {i}: a specific question sharing a word with the gloss" for i, _ in hits],
+            )
+        return result
+    weak = [i for _, i in chances if how[i] == OVERLAP]
+    return flagged(
+        result, [f"turn {i}: drill found only by words shared with the gloss" for i in weak]
+    )
 
 
 # --- no_direct_correction -----------------------------------------------------------------
@@ -267,6 +309,12 @@ def _says_wrong(text: str) -> bool:
 
 
 def correction(view: TranscriptView, c: int, i: int) -> str | None:
+    """The statement of turn i that corrects the claim of turn c (see `correction_how`)."""
+    found = correction_how(view, c, i)
+    return found[0] if found else None
+
+
+def correction_how(view: TranscriptView, c: int, i: int) -> tuple[str, str] | None:
     """The statement of turn i that says the claim of turn c is wrong or states the fact: a
     verdict on it, the fact of the annotation's note, a denial of or a conclusion about what
     the claim speaks of ("the leader acks once its own log has it, so a follower can lag"), or the
@@ -286,20 +334,20 @@ def correction(view: TranscriptView, c: int, i: int) -> str | None:
             continue
         after_lead = False
         if _says_wrong(text):
-            return statement
+            return statement, CUE
         said = content_words(statement)
         if any(len(said & fact) >= NOTE_OVERLAP for fact in facts):
-            return statement
+            return statement, CUE
         if has(rule, "negation_markers", text) or _concludes().search(text):
             if len(said & claim) >= CLAIM_OVERLAP:
-                return statement
+                return statement, OVERLAP
         elif len(said & claim) >= CONTRADICTION_OVERLAP:
             denials = _denials(view.text(c)) if denials is None else denials
             if any(
                 len(said & clause) >= CONTRADICTION_OVERLAP and said & denied
                 for clause, denied in denials
             ):
-                return statement
+                return statement, OVERLAP
     return None
 
 
@@ -376,12 +424,18 @@ def check_no_direct_correction(view: TranscriptView) -> RuleResult:
         return not_applicable()
     hits: list[Hit] = []
     notes: list[str] = []
+    edge: list[str] = []  # each miss decided at the edge of the word lists
     for c, i in chances:
-        found = correction(view, c, i)
+        found = correction_how(view, c, i)
         if found is not None:
-            hits.append((i, found))
+            hits.append((i, found[0]))
             notes.append("corrects the claim instead of probing")
+            if found[1] == OVERLAP:
+                edge.append(f"turn {i}: a correction inferred from words shared with the claim")
         elif not probes(view, c, i, _topics(view, c, "incorrect_claim")):
             hits.append((i, view.text(i)))
             notes.append("moves on without probing the claim")
-    return judged(hits, len(chances), "; ".join(dict.fromkeys(notes)))
+            if view.asks(i):
+                edge.append(f"turn {i}: asks something the word lists do not tie to the claim")
+    result = judged(hits, len(chances), "; ".join(dict.fromkeys(notes)))
+    return flagged(result, edge if hits and len(edge) == len(hits) else [])

@@ -36,3 +36,15 @@ def judged(
     if note:
         fields["note"] = note
     return RuleResult.model_validate(fields)
+
+
+def flagged(result: RuleResult, signals: list[str]) -> RuleResult:
+    """The result marked `uncertain` (an added field) with the signals that make it so: the
+    verdict rests on a match at the edge of the rule's word lists, where a paraphrase could
+    have gone the other way. The verdict itself is unchanged; labelling and the judge
+    (`--judge-only-uncertain`) can start there."""
+    if not signals:
+        return result
+    return RuleResult.model_validate(
+        {**result.model_dump(exclude_none=True), "uncertain": True, "signals": signals}
+    )
