@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SDI := $(VENV)/bin/sdi
 RUNS ?= runs
 
-.PHONY: install demo test lint browser clean
+.PHONY: install demo test lint browser actionlint screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,7 +25,14 @@ demo: install
 browser:
 	bash scripts/ensure-chromium.sh
 
-test: install browser
+actionlint:
+	bash scripts/ensure-actionlint.sh
+
+# reports/{single,comparison,gate,comparison-400}.png from offline synthetic runs
+screenshots: install browser
+	$(PY) scripts/report_screenshots.py
+
+test: install browser actionlint
 	$(PY) -m pytest -q
 
 lint: install

@@ -24,13 +24,13 @@ from harness.backends.batch import BatchOptions
 from harness.backends.pricing import estimate_cost
 from harness.config.suites import RoleSettings, load_suite
 from harness.contracts import load_transcripts
+from harness.project import BUILTIN_ROOT
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.store.runs import TRANSCRIPTS
 from tests.loopback import FAKE_API_KEY, Body, Reply, interviewer_reply, message
 from tests.loopback_batches import BatchesServer
 
-ROOT = Path(__file__).resolve().parent.parent
 CANDIDATE_LINES = (
     "I'd start with the API: a write endpoint and a read endpoint, about 100M writes a month.",
     "For storage I'd pick a key-value store, sharded by key, with a cache in front for reads.",
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     with BatchesServer(responder, delay_s=args.delay) as server, tempfile.TemporaryDirectory() as t:
         os.environ.update({"ANTHROPIC_API_KEY": FAKE_API_KEY, "ANTHROPIC_BASE_URL": server.url})
-        loaded = load_suite(ROOT / "suites" / "smoke.yaml")
+        loaded = load_suite(BUILTIN_ROOT / "suites" / "smoke.yaml")
         suite = loaded.suite
         suite.repeats = args.repeats
         suite.interviewer = RoleSettings(backend="anthropic", model="claude-sonnet-4-6")

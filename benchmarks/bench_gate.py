@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
@@ -43,8 +44,7 @@ from harness.stats.measures import wilson
 from harness.stats.sequential import Sides, run_sequential
 from harness.store.rundata import RunData
 
-ROOT = Path(__file__).resolve().parent.parent
-V1 = ROOT / "prompts" / "interviewer" / "v1.md"
+V1 = BUILTIN_ROOT / "prompts" / "interviewer" / "v1.md"
 OTHER_SEED = 1_000_000
 # edit -> (targeted metric, whether the edit is neutral)
 EDITS: dict[str, tuple[str, bool]] = {
@@ -267,8 +267,8 @@ def main() -> None:
     )
     parser.add_argument("--replications", type=int, default=100)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--config", type=Path, default=ROOT / "gates.yaml")
-    parser.add_argument("--suite", type=Path, default=ROOT / "suites" / "gate.yaml")
+    parser.add_argument("--config", type=Path, default=BUILTIN_ROOT / "gates.yaml")
+    parser.add_argument("--suite", type=Path, default=BUILTIN_ROOT / "suites" / "gate.yaml")
     parser.add_argument("--results", type=Path, default=None, help="append per-replication JSON")
     parser.add_argument("--summarize", type=Path, default=None, help="only print the tables")
     args = parser.parse_args()

@@ -14,18 +14,17 @@ import time
 from pathlib import Path
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.store.runs import read_manifest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
-    loaded = load_suite(ROOT / "suites" / "smoke.yaml")
+    loaded = load_suite(BUILTIN_ROOT / "suites" / "smoke.yaml")
     loaded.suite.repeats = args.repeats
     with tempfile.TemporaryDirectory() as tmp:
         for label in ("cold cache", "warm cache"):

@@ -6,7 +6,7 @@ named in `../shared/contracts/` are validated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,14 +17,8 @@ from harness.errors import InputError, from_validation_error
 TRANSCRIPT_SCHEMA = "sdi.transcript/1"
 SCORES_SCHEMA = "sdi.scores/1"
 
-Problem = Literal["url-shortener", "twitter-feed", "rate-limiter", "job-queue", "collab-editor"]
-PROBLEMS: tuple[str, ...] = (
-    "url-shortener",
-    "twitter-feed",
-    "rate-limiter",
-    "job-queue",
-    "collab-editor",
-)
+# A problem id: the built-in five or a project's own (harness/config/problems.py).
+Problem = str
 AnnotationKind = Literal[
     "no_scale", "gloss", "incorrect_claim", "decision", "time_up", "manipulation"
 ]
@@ -106,6 +100,15 @@ class ScoreRecord(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+def scored_rules(records: Iterable[ScoreRecord]) -> tuple[str, ...]:
+    """The rules some score records cover, in the order they were scored: the ten above for the
+    built-in rule set, plus a project's own (see harness.scoring.registry)."""
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record.rules))
+    return tuple(seen)
 
 
 class BadLine(BaseModel):

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.project import BUILTIN_ROOT
+
 REPO = Path(__file__).resolve().parent.parent
-V1 = REPO / "prompts" / "interviewer" / "v1.md"
+V1 = BUILTIN_ROOT / "prompts" / "interviewer" / "v1.md"
 
 SCRIPTED_PERSONA = {
     "id": "url-mid-test",

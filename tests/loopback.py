@@ -113,32 +113,40 @@ def _blocks(body: Body) -> list[tuple[str, bool]]:
 
 
 class PromptCacheModel:
-    """Prefixes written at breakpoints are read back by later requests that share them."""
+    """Prefixes written at breakpoints are read back by later requests that share them. As at
+    the real API, a breakpoint whose prefix is shorter than `min_cacheable` tokens (1,024 for
+    Sonnet and Opus) writes nothing; the default 0 caches any length."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_cacheable: int = 0) -> None:
+        self.min_cacheable = min_cacheable
         self.written: set[str] = set()
         self.lock = threading.Lock()
+        self.log: list[tuple[Body, dict[str, int]]] = []  # the server's accounting, per call
 
     def usage(self, body: Body, output: str) -> dict[str, int]:
         blocks = _blocks(body)
         sizes = [tokens(text) for text, _ in blocks]
-        digests, digest = [], hashlib.sha256()
-        for text, _ in blocks:
+        digests, digest, running = [], hashlib.sha256(), []
+        for text, size in zip((t for t, _ in blocks), sizes, strict=True):
             digest.update(text.encode() + b"\0")
             digests.append(digest.hexdigest())
+            running.append(size + (running[-1] if running else 0))
+        marks = [i for i, (_, mark) in enumerate(blocks) if mark]
+        marks = [i for i in marks if running[i] >= self.min_cacheable]
         with self.lock:
             hit = max((i + 1 for i, d in enumerate(digests) if d in self.written), default=0)
-            last_mark = max((i + 1 for i, (_, mark) in enumerate(blocks) if mark), default=0)
-            for i, (_, mark) in enumerate(blocks):
-                if mark:
-                    self.written.add(digests[i])
+            last_mark = max(marks, default=-1) + 1
+            self.written.update(digests[i] for i in marks)
         written = sum(sizes[hit:last_mark]) if last_mark > hit else 0
-        return {
+        usage = {
             "input_tokens": sum(sizes) - sum(sizes[:hit]) - written,
             "output_tokens": tokens(output),
             "cache_read_input_tokens": sum(sizes[:hit]),
             "cache_creation_input_tokens": written,
         }
+        with self.lock:
+            self.log.append((body, usage))
+        return usage
 
 
 QUESTIONS = (

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from harness.cli.main import app
 from harness.config.suites import load_suite
 from harness.errors import InputError
+from harness.project import BUILTIN_ROOT
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.stats.compare import compare_runs
@@ -28,7 +29,7 @@ from harness.stats.gate import (
 from tests.test_stats_tables import PERSONAS, Row, make_run
 
 REPO = Path(__file__).resolve().parent.parent
-V1 = REPO / "prompts" / "interviewer" / "v1.md"
+V1 = BUILTIN_ROOT / "prompts" / "interviewer" / "v1.md"
 runner = CliRunner()
 
 
@@ -38,7 +39,7 @@ def write_config(path: Path, text: str) -> Path:
 
 
 def test_repo_gates_yaml_loads() -> None:
-    config = load_gate_config(REPO / "gates.yaml")
+    config = load_gate_config(BUILTIN_ROOT / "gates.yaml")
     margins = config.regression_margins()
     assert margins["rule:opening"] == margins["rule:in_role"]
     assert "turns:one_question" in margins and config.floors
@@ -211,8 +212,8 @@ def gate_args(tmp_path: Path, candidate: Path) -> list[str]:
         "gate",
         "--baseline", "v1",
         "--candidate", str(candidate),
-        "--config", str(REPO / "gates.yaml"),
-        "--suite", str(REPO / "suites" / "gate.yaml"),
+        "--config", str(BUILTIN_ROOT / "gates.yaml"),
+        "--suite", str(BUILTIN_ROOT / "suites" / "gate.yaml"),
         "--runs-dir", str(tmp_path / "runs"),
         "--out", str(tmp_path / "out"),
         "--quiet",
@@ -292,7 +293,7 @@ def test_a_run_with_two_prompt_versions_is_not_one_side(tmp_path: Path, prompts:
             {
                 "name": "two",
                 "prompts": [str(V1), str(prompts / "v1-copy.md")],
-                "personas": [str(REPO / "candidates" / "url-mid-solid.yaml")],
+                "personas": [str(BUILTIN_ROOT / "candidates" / "url-mid-solid.yaml")],
                 "repeats": 1,
             }
         ),

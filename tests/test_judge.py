@@ -21,6 +21,7 @@ from harness.scoring.judge import (
     quote_found,
     transcript_block,
 )
+from harness.scoring.rubrics import Rubric
 from tests.loopback import LoopbackServer, message, running_loopback
 
 MODEL = "claude-sonnet-4-6"
@@ -126,7 +127,18 @@ def _rubric(rule: str) -> dict[str, Any]:
         },
         "scorers": ["deterministic", "judge"],
         "judge_instructions": f"INSTRUCTIONS-{rule}",
+        **({"opened_by": OPENED_BY[rule]} if rule in OPENED_BY else {}),
+        **({"never_na": True} if rule == "in_role" else {}),
     }
+
+
+OPENED_BY = {
+    "pushback": "decision",
+    "drill_down": "gloss",
+    "no_direct_correction": "incorrect_claim",
+}
+
+JUDGED_RUBRICS = {rule: Rubric.model_validate(_rubric(rule)) for rule in JUDGED_RULES}
 
 
 @pytest.fixture
@@ -160,7 +172,7 @@ async def test_good_answer_becomes_rule_results(
     finally:
         await judge.aclose()
     assert judge.name == f"anthropic:{MODEL}"
-    assert list(results) == list(JUDGED_RULES)
+    assert set(results) == set(JUDGED_RULES)
     assert results["pushback"].verdict == "fail"
     assert results["pushback"].turns == [5]
     assert results["pushback"].evidence == ["Great choice. Let's move on"]
@@ -316,7 +328,7 @@ def _bad(**overrides: dict[str, Any]) -> str:
 )
 def test_answers_that_do_not_fit_the_transcript_are_refused(answer: str, complaint: str) -> None:
     with pytest.raises(ValidationError, match=complaint):
-        parse_answer(answer, TRANSCRIPT)
+        parse_answer(answer, TRANSCRIPT, JUDGED_RUBRICS)
 
 
 def test_quotes_match_through_markdown_and_ellipses() -> None:
@@ -335,7 +347,8 @@ def test_make_judge_needs_a_key_a_known_kind_and_the_rubrics(
         _judge(rubrics, tmp_path)
     with pytest.raises(InputError, match="unknown judge 'gpt'"):
         make_judge("gpt", rubrics_dir=rubrics)
-    (rubrics / "in_role.yaml").unlink()
+    broken = yaml.safe_load((rubrics / "in_role.yaml").read_text())
+    (rubrics / "in_role.yaml").write_text(yaml.safe_dump({**broken, "judge_instructions": None}))
     with pytest.raises(InputError, match=r"in_role\.yaml"):
         _judge(rubrics, tmp_path)
     assert not (tmp_path / "cache.sqlite").exists()

@@ -11,11 +11,13 @@ import pytest
 import yaml
 
 from harness.config.personas import LEVEL_RANK, REPLY_INTENTS, Persona, load_persona
-from harness.contracts import PROBLEMS, AnnotationKind
+from harness.config.problems import load_problems
+from harness.contracts import AnnotationKind
 from harness.errors import InputError
+from harness.project import BUILTIN_ROOT
 from harness.simulate.clock import TIME_UP_S
 
-CANDIDATES = Path(__file__).resolve().parent.parent / "candidates"
+CANDIDATES = BUILTIN_ROOT / "candidates"
 FILES = sorted(CANDIDATES.glob("*.yaml"))
 # Scripted turns start about a minute in (opening, pick, problem statement).
 SCRIPT_START_S = 60
@@ -61,7 +63,7 @@ def test_every_candidate_file_loads(path: Path) -> None:
 def test_personas_cover_every_problem_level_and_mode() -> None:
     personas = _personas()
     assert len(personas) >= 10
-    assert {p.problem for p in personas} == set(PROBLEMS)
+    assert {p.problem for p in personas} == set(load_problems())
     assert {p.level for p in personas} == set(LEVEL_RANK)
     assert sum(p.mode == "llm" for p in personas) >= 2
     assert sum("manipulation" in _kinds(p) for p in personas) >= 2

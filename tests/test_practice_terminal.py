@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.project import BUILTIN_ROOT
 from harness.store.rundata import load_run
 from tests.loopback import FAKE_API_KEY, LoopbackServer
 
@@ -35,8 +36,8 @@ def suite(tmp_path: Path) -> Path:
             {
                 "name": "practice-suite",
                 "prompts": ["v1"],
-                "prompts_dir": str(REPO / "prompts" / "interviewer"),
-                "personas": [str(REPO / "candidates" / "*.yaml")],
+                "prompts_dir": str(BUILTIN_ROOT / "prompts" / "interviewer"),
+                "personas": [str(BUILTIN_ROOT / "candidates" / "*.yaml")],
                 "interviewer": {
                     "backend": "anthropic",
                     "model": "claude-sonnet-4-6",

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from harness.config.suites import load_suite
+from harness.project import BUILTIN_ROOT
 from harness.report.browser import CHROMIUM, READY, launch, report_url
 from harness.report.build import write_report
 from harness.report.data import ReportData, gather
+from harness.report.demo import scored, two_version_suite
 from harness.report.html import render_html
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
+from harness.stats.gate import load_gate_config
 from harness.store.rundata import RunData, load_run
 from tests.test_report_html import (
     BAD_ID,
@@ -214,7 +218,10 @@ def test_hostile_text_stays_text(browser: Browser, tmp_path: Path) -> None:
         )
         == 0
     )
-    assert page.evaluate("document.scripts.length") == 2
+    chunks = page.evaluate(
+        "document.querySelectorAll('script[type=\"application/x-sdi-chunk\"]').length"
+    )
+    assert chunks >= 1 and page.evaluate("document.scripts.length") == 2 + chunks
     options = page.locator("#f-p option").all_inner_texts()
     assert BAD_ID in options and BAD_PROMPT in page.locator("#f-v option").all_inner_texts()
     page.select_option("#f-p", BAD_ID)
@@ -251,5 +258,110 @@ def test_long_lists_are_paged(browser: Browser, tmp_path: Path) -> None:
     page.select_option("#f-x", "fail")
     assert watched.shown() == 40 and items.count() == 40
     assert page.inner_text("#pg-label") == "page 1 of 1"
+    assert watched.errors == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunData, Path, Path]:
+    """The smoke personas under v1 and a v2 without its one-question rule, on the synthetic
+    backend: reported as a comparison, and as a gate report with the project's gates."""
+    root = tmp_path_factory.mktemp("two")
+    # In a thread of its own: the browser fixture's event loop may be running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        run = pool.submit(scored, two_version_suite(root), root / "runs").result()
+    comparison = write_report(render_html(gather([run])), root / "comparison.html")
+    config = load_gate_config(BUILTIN_ROOT / "gates.yaml")
+    gate = write_report(render_html(gather([run], gate_config=config)), root / "gate.html")
+    return run, comparison, gate
+
+
+@pytest.mark.parametrize("kind", ["comparison", "gate"])
+@pytest.mark.parametrize("width", [1400, 400])
+def test_comparison_and_gate_reports_at_both_widths(
+    browser: Browser, two_versions: tuple[RunData, Path, Path], kind: str, width: int
+) -> None:
+    run, comparison, gate = two_versions
+    height = 900
+    watched = Watched(browser.new_page(viewport={"width": width, "height": height}))
+    page = watched.page
+    watched.open(comparison if kind == "comparison" else gate)
+    # nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # the verdict and the forest plot are above the fold
+    verdict = page.locator("#verdict").bounding_box()
+    forest = page.locator("svg.forest-plot").first.bounding_box()
+    assert verdict is not None and forest is not None
+    assert verdict["y"] + verdict["height"] <= height and forest["y"] < height - 40
+    assert forest["width"] >= 0.9 * page.evaluate("document.querySelector('#headline').clientWidth")
+    if kind == "gate":
+        assert "gate" in page.locator("#verdict").inner_text().lower()
+    # a cell of the change matrix opens that pair side by side
+    mark = page.locator("table.change-matrix a.mk.broken").first
+    href = mark.get_attribute("href") or ""
+    mark.click()
+    paired = page.locator("#paired")
+    sync_api.expect(paired).to_be_visible()
+    pair = dict(p.split("=", 1) for p in href[1:].split("&"))
+    keys = [k.replace("%3A", ":").replace("%23", "#") for k in (pair["pa"], pair["pb"])]
+    assert paired.get_attribute("data-pair") == "|".join(keys)
+    by_id = {t.interview_id: t for t in run.transcripts}
+    turns = max(len(by_id[keys[0]].turns), len(by_id[keys[1]].turns))
+    assert page.locator("#paired .pair-grid > .side-a:not(.side-head)").count() == turns
+    # the candidate's violation of that rule is marked, with its reason
+    rule = pair["pr"]
+    broken = page.locator(f'#paired .side-b .violations .v[data-rule="{rule}"]').first
+    sync_api.expect(broken).to_be_visible()
+    assert "why:" in broken.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert watched.errors == [] and watched.dialogs == []
+    page.close()
+
+
+def test_violation_reasons_navigation_search_and_score_range(
+    browser: Browser, two_versions: tuple[RunData, Path, Path]
+) -> None:
+    run, comparison, _ = two_versions
+    watched = Watched(browser.new_page(viewport={"width": 1280, "height": 1000}))
+    page = watched.page
+    watched.open(comparison)
+    assert run.scores is not None
+    scores = {s.interview_id: s for s in run.scores}
+    with_fail = [
+        t for t in run.transcripts if any(r.turns for r in scores[t.interview_id].rules.values())
+    ]
+    # next violation walks this interview's violations, then the next interview that has any
+    page.click("#vx-next")
+    focused = page.locator("#chat .turn.focus")
+    sync_api.expect(focused).to_have_count(1)
+    first_key = page.locator("#chat").get_attribute("data-key")
+    assert first_key is not None
+    record = scores[first_key]
+    expected_turns = sorted(t for r in record.rules.values() for t in r.turns)
+    if not expected_turns:  # the first interview had none: next moved on to one that has
+        assert first_key in {t.interview_id for t in with_fail}
+    assert "why:" in focused.locator(".violations").inner_text()
+    seen = [first_key]
+    for _ in range(sum(len(r.turns) for r in record.rules.values()) + 1):
+        page.click("#vx-next")
+    seen.append(page.locator("#chat").get_attribute("data-key") or "")
+    assert seen[1] != seen[0]
+    page.click("#vx-prev")
+    # text search across transcripts
+    last = run.transcripts[5].turns[-1].text
+    needle = next(line.strip() for line in last.splitlines() if len(line.strip()) > 12)[:30]
+    needle = needle.strip()
+    page.fill("#f-q", needle)
+    expected = sum(
+        1 for t in run.transcripts if any(needle.lower() in x.text.lower() for x in t.turns)
+    )
+    sync_api.expect(page.locator("#match-count")).to_have_attribute("data-count", str(expected))
+    assert page.locator("#chat mark.hit").count() >= 1
+    page.fill("#f-q", "")
+    # score range
+    page.fill("#f-lo", "5")
+    page.fill("#f-hi", "7")
+    in_range = sum(1 for s in run.scores if s.final_score is not None and 5 <= s.final_score <= 7)
+    sync_api.expect(page.locator("#match-count")).to_have_attribute("data-count", str(in_range))
     assert watched.errors == []
     page.close()

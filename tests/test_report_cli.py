@@ -100,3 +100,44 @@ def test_a_run_without_interviews_is_an_error(run_dir: Path, tmp_path: Path) -> 
     code, _, stderr = invoke("report", str(empty), "-o", str(tmp_path / "r.html"), "--no-gates")
     assert code == 2
     assert stderr == f"error: {empty / 'transcripts.jsonl'}: no interviews to report\n"
+
+
+def test_runs_index_lists_every_run_and_links_reports(run_dir: Path, tmp_path: Path) -> None:
+    runs = run_dir.parent
+    other = runs / "copied-run"
+    other.mkdir()
+    manifest = (run_dir / "manifest.json").read_text().replace(run_dir.name, "copied-run")
+    (other / "manifest.json").write_text(manifest)
+    (runs / "broken").mkdir()
+    (runs / "broken" / "manifest.json").write_text("{not json")
+    reports = tmp_path / "reports"
+    code, _, stderr = invoke(
+        "report",
+        run_dir.name,
+        "--runs-dir",
+        str(runs),
+        "-o",
+        str(reports / f"{run_dir.name}.html"),
+        "--no-gates",
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = invoke(
+        "report", "--index", "--runs-dir", str(runs), "-o", str(reports / "index.html")
+    )
+    assert code == 0, stderr
+    assert "(2 runs)" in stdout
+    page = (reports / "index.html").read_text()
+    assert f'<a href="{run_dir.name}.html">' in page  # the report beside the index
+    assert "sdi report copied-run" in page  # no report yet: the command that makes one
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    scored = {row.split("<code>")[1].split("</code>")[0]: "<td>yes</td>" in row for row in rows}
+    assert scored == {run_dir.name: True, "copied-run": False}
+    assert "<code>broken</code>" in page and "<script" not in page
+    assert "script-src 'none'" in page
+
+
+def test_runs_index_takes_no_runs(run_dir: Path, tmp_path: Path) -> None:
+    code, _, stderr = invoke("report", run_dir.name, "--index", "--runs-dir", str(run_dir.parent))
+    assert code == 2 and "give no RUNS" in stderr
+    code, _, stderr = invoke("report")
+    assert code == 2 and "--index" in stderr

@@ -7,13 +7,16 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markupsafe import escape
 
 from harness.contracts import RULE_IDS, Annotation, RuleResult, ScoreRecord, Transcript, Turn
-from harness.report.data import ReportData, gather
-from harness.report.html import render_html, script_json
+from harness.report import html, pack
+from harness.report.charts import decision_interval
+from harness.report.data import ReportData, from_file, gather
+from harness.report.html import iter_chunk_interviews, render_html, script_json
 from harness.report.markdown import render_markdown
 from harness.stats.compare import compare_runs
 from harness.stats.consistency import consistency_report
@@ -190,9 +193,9 @@ def test_one_file_with_no_external_resource(page: str) -> None:
 def test_every_section_is_there(page: str, data: ReportData) -> None:
     for section in ("headline", "adherence", "scores", "consistency", "usage", "transcripts"):
         assert f'<section id="{section}">' in page
-    assert page.count('class="chart adherence-chart"') == 1
-    assert page.count('class="chart score-chart"') == 1
-    assert page.count('class="chart usage-chart"') == 1
+    assert page.count('class="chart fluid adherence-chart"') == 1
+    assert page.count('class="chart fluid score-chart"') == 1
+    assert page.count('class="chart fluid usage-chart"') == 1
     assert "ICC(A,1)" in page and "Krippendorff" in page and "pass<sup>k</sup>" in page
     # the expected band of each persona is drawn
     assert page.count('class="expected-band"') == len(PERSONAS)
@@ -204,16 +207,19 @@ def test_every_section_is_there(page: str, data: ReportData) -> None:
 def test_untrusted_text_stays_inert(page: str, data: ReportData) -> None:
     tags = parse(page)
     scripts = [a for t, a in tags.tags if t == "script"]
-    assert len(scripts) == 2, "only the data block and the report's own script"
     assert scripts[0].get("type") == "application/json"
+    assert {a.get("type") for a in scripts[1:-1]} == {CHUNK_TYPE}, "data: index, then chunks"
+    assert "type" not in scripts[-1], "and the report's own script last"
     for tag, attrs in tags.tags:
         assert tag != "img"
         assert tag != "svg" or "onload" not in attrs
         assert not [k for k in attrs if k.startswith("on")], (tag, attrs)
-    # the data block holds no markup characters, and parses back to the exact text
+    # the index holds no markup characters, the chunks only base64; both give the exact text
     block = tags.scripts[0]
     assert not set(block) & {"<", ">", "&"}
-    payload = json.loads(block)
+    for chunk in tags.scripts[1:-1]:
+        assert re.fullmatch(r"[A-Za-z0-9+/=]+", chunk.strip())
+    payload = page_payload(tags)
     texts = [turn[1] for i in payload["interviews"] for turn in i["t"]]
     for value in HOSTILE.values():
         assert any(value in text for text in texts), value
@@ -228,6 +234,16 @@ def test_untrusted_text_stays_inert(page: str, data: ReportData) -> None:
         or "p&lt;svg onload=alert(&quot;id&quot;)&gt;" in page
     )
     assert "v1&lt;img src=x onerror=alert(5)&gt;" in page
+
+
+CHUNK_TYPE = "application/x-sdi-chunk"
+
+
+def page_payload(tags: Tags) -> dict[str, Any]:
+    """The viewer's data as the page script sees it: the index joined with its chunks."""
+    index = json.loads(tags.scripts[0])
+    chunks = [c.strip() for c in tags.scripts[1:-1]]
+    return {**index, "interviews": list(iter_chunk_interviews(index, chunks))}
 
 
 def test_script_json_escapes_markup_characters() -> None:
@@ -260,7 +276,7 @@ def test_interviews_carry_violations_and_annotations(data: ReportData) -> None:
     assert len(failing) == 3
     for i in failing:
         assert [(v.rule, v.turn) for v in i.violations] == [("one_question", 5)]
-        assert i.violations[0].evidence == i.turns[5].text
+        assert i.violations[0].evidence.startswith("How big is it? And how do you evict?")
     assert data.interview_count(rule="one_question", verdict="fail") == 3
     assert data.interview_count(verdict="pass") == 3
     assert data.interview_count(persona=BAD_ID) == 2
@@ -364,3 +380,114 @@ def test_headline_verdicts_and_gates_are_the_statistics_layers(tmp_path: Path) -
     assert point.rate.estimate == one_question.candidate.value == 0.0
     md = render_markdown(data)
     assert "Prompt gate" in md and "| rule:one_question |" in md
+
+
+def test_comparison_opens_with_the_verdict_then_the_forest_plot(tmp_path: Path) -> None:
+    run = two_version_run(tmp_path / "runs")
+    data = gather([run])
+    page = render_html(data)
+    headline = page[page.index('<section id="headline">') : page.index('<section id="changes">')]
+    verdict, forest, table = (
+        headline.index('id="verdict"'),
+        headline.index('class="chart fluid forest-plot"'),
+        headline.index('class="compact contrast-table"'),
+    )
+    assert verdict < forest < table
+    assert '<details class="contrast-details">' in headline  # the table, collapsed
+    assert data.comparison is not None
+    contrast = data.comparison.contrasts[0]
+    svg = headline[forest : headline.index("</svg>", forest)]
+    for m in contrast.metrics:
+        if m.difference is None:
+            continue
+        assert f">{m.metric}<" in svg
+        assert f"forest-row verdict-{m.verdict.replace(' ', '-')}" in svg
+    # the chart states the interval the decision used, at the decision's level
+    one_question = contrast.metric("rule:one_question")
+    assert one_question is not None
+    iv = decision_interval(one_question)
+    assert iv is not None
+    assert f"{100 * iv[2]:.3g}% interval" in svg
+    assert f"[{100 * iv[0]:+.1f}, {100 * iv[1]:+.1f}]" in svg
+
+
+def test_change_matrix_counts_pairs_and_links_them(tmp_path: Path) -> None:
+    data = gather([two_version_run(tmp_path / "runs")])
+    (changes,) = data.changes
+    assert (changes.baseline, changes.candidate, changes.pairs) == ("v1", "v2", 6)
+    for persona in ("url-junior", "url-mid", "url-senior"):
+        cell = changes.cell("one_question", persona)
+        assert cell is not None
+        assert cell.counts == {"broken": 2, "fixed": 0, "both": 0, "kept": 0}
+        a, b = cell.first["broken"]
+        assert a == f"v1:{persona}#0" and b == f"v2:{persona}#0"
+        kept = changes.cell("opening", persona)
+        assert kept is not None and kept.counts["kept"] == 2
+    assert changes.cell("pushback", "url-mid") is None  # n/a on both sides: no cell
+    page = render_html(data)
+    matrix = page[page.index('<section id="changes">') :]
+    assert "#pa=v1%3Aurl-mid%230&amp;pb=v2%3Aurl-mid%230&amp;pr=one_question" in matrix
+
+
+def test_violations_carry_the_reason_and_the_turn_that_opened_the_chance(tmp_path: Path) -> None:
+    t = make_transcript("why#0", "v1", "url-junior", hostile=False)
+    rules = {rule: RuleResult(verdict="pass", opportunities=1) for rule in RULE_IDS}
+    rules["drill_down"] = RuleResult.model_validate(
+        {
+            "verdict": "fail",
+            "turns": [5],
+            "evidence": ["How big is it?"],
+            "opportunities": 1,
+            "note": "moves on without a specific question",
+        }
+    )
+    score = ScoreRecord(interview_id=t.interview_id, final_score=3.0, rules=rules)
+    run = load_run(write_run(tmp_path / "runs", "run-why", [t], [score], personas_meta=PERSONAS))
+    data = gather([run])
+    (violation,) = data.interviews[0].violations
+    assert violation.note == "moves on without a specific question"
+    assert violation.opened_at == 4  # the candidate's gloss turn
+    (entry,) = page_payload(parse(render_html(data)))["interviews"]
+    rule = data.rules.index("drill_down")
+    assert entry["x"] == [[rule, 5, "How big is it?", violation.note, 4]]
+    assert entry["nx"] == 1
+
+
+def test_transcripts_are_packed_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = two_version_run(tmp_path / "runs")
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 1)  # one interview per chunk
+    data = gather([run])
+    assert len(data.chunks) == len(data.interviews) == len(run.transcripts)
+    index = html.viewer_payload(data)
+    assert [i["c"] for i in index["interviews"]] == list(range(len(data.chunks)))
+    joined = list(iter_chunk_interviews(index, data.chunks))
+    for t, entry in zip(run.transcripts, joined, strict=True):
+        assert [x[1] for x in entry["t"]] == [x.text for x in t.turns]
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 10**9)
+    assert len(gather([run]).chunks) == 1
+
+
+def test_a_run_loaded_without_turns_gives_the_same_report(tmp_path: Path) -> None:
+    """What `sdi report` does: statistics from a run held without its turns, the text streamed
+    from the run's file into the chunks."""
+    full = two_version_run(tmp_path / "runs")
+    lean = load_run(full.run_dir, turns=False)
+    assert all(not t.turns for t in lean.transcripts)
+    a, b = gather([full]), gather([lean], texts=from_file)
+    assert b.chunks == a.chunks
+    assert b.interviews == a.interviews and b.comparison == a.comparison
+
+
+def test_the_forest_plot_takes_the_decision_interval_the_comparison_states(
+    tmp_path: Path,
+) -> None:
+    """The statistics layer may decide on a one-sided family-wise interval: the chart shows
+    that interval at its level, not a fixed 90%."""
+    data = gather([two_version_run(tmp_path / "runs")])
+    assert data.comparison is not None
+    m = data.comparison.contrasts[0].metrics[0]
+    assert m.ci_decision is not None and m.tail is not None
+    assert decision_interval(m) == (*m.ci_decision, 1 - 2 * m.tail)
+    assert decision_interval(m.model_copy(update={"ci_decision": None})) == (*m.ci90, 0.90)  # type: ignore[misc]
+    stated = m.model_copy(update={"ci_decision": (-0.3, 0.2), "tail": 0.0025})
+    assert decision_interval(stated) == (-0.3, 0.2, 0.995)

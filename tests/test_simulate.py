@@ -90,8 +90,9 @@ def test_second_identical_run_makes_no_model_calls(suite_path: Path, tmp_path: P
     assert read_manifest(second).model_calls == 0
     first_total = read_manifest(first).model_calls + read_manifest(first).cache_hits
     assert read_manifest(second).cache_hits == first_total
-    a = [t.turns for t in load_transcripts(first / "transcripts.jsonl")]
-    b = [t.turns for t in load_transcripts(second / "transcripts.jsonl")]
+    # (lines are in the order interviews finished, which cache writes off the loop can vary)
+    a = {t.interview_id: t.turns for t in load_transcripts(first / "transcripts.jsonl")}
+    b = {t.interview_id: t.turns for t in load_transcripts(second / "transcripts.jsonl")}
     assert a == b
 
 
@@ -180,7 +181,9 @@ def test_candidate_is_held_constant_across_prompt_versions(tmp_path: Path) -> No
 
 
 def test_candidate_opens_with_the_statement_of_the_prompts_start_line() -> None:
-    v1 = (Path(__file__).resolve().parent.parent / "prompts/interviewer/v1.md").read_text()
+    v1 = (
+        Path(__file__).resolve().parent.parent / "harness/data/prompts/interviewer/v1.md"
+    ).read_text()
     assert opening_text(v1) == "I'd like to do a system design interview."
     assert opening_text('Rules...\nStart: "Hello. I want to practise. Ready?"') == (
         "Hello. I want to practise."

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anthropic
@@ -33,7 +34,7 @@ from harness.backends.base import (
     ModelResponse,
     Usage,
 )
-from harness.backends.pricing import estimate_cost
+from harness.backends.pricing import ModelPrice, estimate_cost
 from harness.errors import InputError
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
@@ -118,9 +119,15 @@ def message_params(request: ModelRequest) -> MessageCreateParamsNonStreaming:
 
 
 def to_response(
-    message: object, request: ModelRequest, latency: float, *, batched: bool = False
+    message: object,
+    request: ModelRequest,
+    latency: float,
+    *,
+    batched: bool = False,
+    price: ModelPrice | None = None,
 ) -> ModelResponse:
-    """A Messages reply as the harness's response; batched replies cost the batch price."""
+    """A Messages reply as the harness's response, at `price` (else the table's); batched
+    replies cost the batch price."""
     # Parsing is lenient: a junk body comes back as a str, or as a Message without content.
     if not isinstance(message, Message) or not isinstance(message.content, list):
         raise BackendFatalError("anthropic: the response was not a readable Messages reply")
@@ -141,7 +148,7 @@ def to_response(
         stop_reason=message.stop_reason,
         usage=usage,
         latency_s=latency,
-        cost_usd=estimate_cost(model, usage, batched=batched),
+        cost_usd=estimate_cost(model, usage, price, batched=batched),
         batched=batched,
     )
 
@@ -155,10 +162,15 @@ class AnthropicBackend:
         self,
         *,
         base_url: str | None = None,
+        key: str | None = None,
+        price: ModelPrice | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: float | None = None,
     ) -> None:
-        self._key = api_key()
+        self._key = key or api_key()
+        self.price = price
+        # Told of every HTTP attempt, retries included (status, headers): rate limiting.
+        self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
         options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # Passing the key explicitly stops the SDK from looking for credentials anywhere else
         # (profiles, federation files); `base_url=None` falls back to ANTHROPIC_BASE_URL.
@@ -166,9 +178,17 @@ class AnthropicBackend:
             api_key=self._key,
             base_url=base_url,
             max_retries=max_retries,
-            middleware=[_stop_on_spend_limit],
+            middleware=[self._observe, _stop_on_spend_limit],
             **options,
         )
+
+    async def _observe(
+        self, request: anthropic.APIRequest, call_next: Any
+    ) -> anthropic.AsyncAPIResponse[Any]:
+        response: anthropic.AsyncAPIResponse[Any] = await call_next(request)
+        for observe in self.observers:
+            observe(response.status_code, response.headers)
+        return response
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         started = time.perf_counter()
@@ -176,7 +196,7 @@ class AnthropicBackend:
             message = await self.client.messages.create(**message_params(request))
         except anthropic.AnthropicError as err:
             raise BackendFatalError(describe_error(err, self._key)) from None
-        return to_response(message, request, time.perf_counter() - started)
+        return to_response(message, request, time.perf_counter() - started, price=self.price)
 
     async def aclose(self) -> None:
         await self.client.close()

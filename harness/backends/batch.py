@@ -317,8 +317,7 @@ class Batcher:
                 )
             else:
                 problems[item.custom_id] = (result.type, True)
-        for key, response in answered.items():
-            self.cache.put(key, response)
+        await asyncio.gather(*(self.cache.put(key, r) for key, r in answered.items()))
         self.journal.collected(batch_id)
         self._in_flight.discard(batch_id)
         self.counts.done += 1
@@ -431,11 +430,13 @@ class BatchBackend:
 
     name = AnthropicBackend.name
 
-    def __init__(self, batcher: Batcher) -> None:
+    def __init__(self, batcher: Batcher, identity: str | None = None) -> None:
         self.batcher = batcher
+        # The response cache's key is the custom_id: the same identity (backend and server).
+        self.identity = identity or self.name
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        return await self.batcher.call(request, request.cache_key(self.name))
+        return await self.batcher.call(request, request.cache_key(self.identity))
 
     async def aclose(self) -> None:
         await self.batcher.aclose()
@@ -447,9 +448,10 @@ def open_batcher(
     options: BatchOptions | None = None,
     *,
     sink: object = None,
+    base_url: str | None = None,
 ) -> Batcher:
     """A batcher journaling to `journal_path`, re-attached to the batches pending there."""
-    batcher = Batcher(BatchJournal(journal_path), cache, options, sink=sink)
+    batcher = Batcher(BatchJournal(journal_path), cache, options, sink=sink, base_url=base_url)
     batcher.recover()
     return batcher
 

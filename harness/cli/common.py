@@ -22,6 +22,11 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
+def next_step(*commands: str) -> None:
+    """End a command with the next useful one (on stderr: stdout may be data)."""
+    typer.echo(f"next: {'  |  '.join(commands)}", err=True)
+
+
 def cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorator for commands: InputError -> `error: <file>: <field>: <msg>`, exit 2."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.common import cli_errors
+from harness.project import BUILTIN_ROOT
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ PRACTICE_HELP = "\n\n".join(
         '"Needs Work".',
     ]
 )
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "interviewer"
+DEFAULT_PROMPTS = BUILTIN_ROOT / "prompts" / "interviewer"  # the project's, where it has one
 
 
 def _clock(seconds: float) -> str:
@@ -69,15 +70,17 @@ class ConsoleTerminal:
 
 
 def _setup(prompt: str, problem: str | None, suite: Path | None, level: str) -> PracticeSetup:
+    from harness.config.problems import load_problems
     from harness.config.prompts import load_prompt
     from harness.config.suites import Limits, RoleSettings, load_suite
-    from harness.contracts import PROBLEMS
     from harness.errors import InputError
+    from harness.project import current_project
     from harness.simulate.practice import PracticeSetup
 
-    if problem is not None and problem not in PROBLEMS:
+    problems = list(load_problems())
+    if problem is not None and problem not in problems:
         raise InputError(
-            None, "--problem", f"unknown problem '{problem}' (known: {', '.join(PROBLEMS)})"
+            None, "--problem", f"unknown problem '{problem}' (known: {', '.join(problems)})"
         )
     if suite is not None:
         loaded = load_suite(suite)
@@ -88,6 +91,7 @@ def _setup(prompt: str, problem: str | None, suite: Path | None, level: str) -> 
         settings = RoleSettings(backend="synthetic", model="synthetic-interviewer", max_tokens=1024)
         limits, clock, prompts_dir, suite_path = Limits(), "off", DEFAULT_PROMPTS, "(built in)"
     path = Path(prompt) if prompt.endswith(".md") else prompts_dir / f"{prompt}.md"
+    path = current_project().locate(path) or path
     return PracticeSetup(
         prompt=load_prompt(path),
         interviewer=settings,
@@ -100,14 +104,15 @@ def _setup(prompt: str, problem: str | None, suite: Path | None, level: str) -> 
 
 
 def _ask_problem() -> str:
-    from harness.contracts import PROBLEMS
+    from harness.config.problems import load_problems
 
-    for i, p in enumerate(PROBLEMS, start=1):
+    problems = list(load_problems())
+    for i, p in enumerate(problems, start=1):
         typer.echo(f"  {i}. {p}")
     while True:
         raw = input("Which problem (number)? ").strip()
-        if raw.isdigit() and 1 <= int(raw) <= len(PROBLEMS):
-            return PROBLEMS[int(raw) - 1]
+        if raw.isdigit() and 1 <= int(raw) <= len(problems):
+            return problems[int(raw) - 1]
 
 
 async def _play(setup: PracticeSetup, terminal: ConsoleTerminal, interview_id: str) -> object:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
 from harness.store.runs import DEFAULT_RUNS_DIR
@@ -32,6 +31,7 @@ def regrade(
 ) -> None:
     """Cut each transcript at the candidate's time_up turn and ask the interviewer for its
     feedback K more times; appends to the run's regrades.jsonl, whose path is printed last."""
+    from harness.backends.base import BackendFatalError
     from harness.simulate.progress import default_progress
     from harness.simulate.regrade import regrade_run
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors
+from harness.cli.common import cli_errors, fail, next_step
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 DEFAULT_GATES = Path("gates.yaml")
@@ -21,7 +21,9 @@ class Format(StrEnum):
 
 @cli_errors
 def report(
-    runs: Annotated[list[str], typer.Argument(help="Run ids or run folders (scored if needed).")],
+    runs: Annotated[
+        list[str] | None, typer.Argument(help="Run ids or run folders (scored if needed).")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -38,7 +40,9 @@ def report(
     gates: Annotated[
         Path | None,
         typer.Option(
-            "--gates", help=f"Gates YAML for the headline (default: {DEFAULT_GATES} if present)."
+            "--gates",
+            help=f"Gates YAML for the headline (default: the project's {DEFAULT_GATES}, "
+            "else the built-in one).",
         ),
     ] = None,
     no_gates: Annotated[bool, typer.Option("--no-gates", help="Leave the gates out.")] = False,
@@ -46,13 +50,37 @@ def report(
         bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
     ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    index: Annotated[
+        bool,
+        typer.Option(
+            "--index",
+            help="Instead: one page listing every run in --runs-dir (default "
+            "reports/index.html), linked to the reports beside it.",
+        ),
+    ] = False,
 ) -> None:
-    """Write a report over one or more runs: headline verdicts and gates, adherence, score
-    distributions, consistency, tokens and cost, and every transcript with its violations."""
+    """Write a report over one or more runs: the verdict and gates first when there are two
+    versions, what changed persona by persona, adherence, scores, consistency, tokens and cost,
+    and every transcript with its violations and their reasons. With --index, a page listing
+    every run instead."""
+    from harness.project import current_project
     from harness.report.build import render, report_data, write_report
+
+    if index:
+        if runs:
+            raise fail("--index lists every run in --runs-dir: give no RUNS with it")
+        from harness.report.runs_index import render_index, runs_index
+
+        target = out or Path("reports") / "index.html"
+        listing = runs_index(runs_dir, target)
+        path = write_report(render_index(listing), target)
+        typer.echo(f"index: {path} ({len(listing.runs)} runs)")
+        return
+    if not runs:
+        raise fail("give one or more RUNS (ids or folders), or --index")
     from harness.stats.gate import load_gate_config
 
-    gate_path = gates if gates is not None else (DEFAULT_GATES if DEFAULT_GATES.is_file() else None)
+    gate_path = gates if gates is not None else current_project().locate(DEFAULT_GATES)
     gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
     data = report_data(
         runs, runs_dir=runs_dir, gate_config=gate_config, allow_drift=allow_drift, title=title
@@ -64,6 +92,7 @@ def report(
     path = write_report(text, out or Path("reports") / f"{data.runs[0].run_id}.{fmt.value}")
     label = " (SYNTHETIC backend: offline stand-in, not model output)" if data.synthetic else ""
     typer.echo(f"report: {path}{label}")
+    next_step(f"open {path}")
 
 
 def register(app: typer.Typer) -> None:

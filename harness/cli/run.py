@@ -8,15 +8,10 @@ from typing import Annotated
 
 import typer
 
-from harness.backends.base import BackendFatalError
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
 from harness.cli.common import cli_errors, fail
-from harness.config.suites import load_suite
-from harness.contracts import load_transcripts
 from harness.errors import InputError
-from harness.simulate.runner import run_suite
-from harness.store.index import RunIndex
-from harness.store.runs import DEFAULT_RUNS_DIR, TRANSCRIPTS, find_run_dir, read_manifest
+from harness.store.runs import DEFAULT_RUNS_DIR
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)
@@ -30,12 +25,47 @@ def run(
         str | None, typer.Option("--resume", help="Run id to finish after a kill.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the expected calls, tokens and cost (with and without batches) "
+            "without calling any model.",
+        ),
+    ] = False,
+    prompts: Annotated[
+        str | None, typer.Option("--prompts", help="Prompt versions instead: v1,v2 (ids, files).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option("--repeats", min=1, help="Repeats instead.")
+    ] = None,
+    personas: Annotated[
+        str | None, typer.Option("--personas", help="Only personas whose id matches: 'url-*'.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N personas.")] = None,
     batch: BatchFlag = False,
     batch_poll: BatchPoll = None,
 ) -> None:
     """Simulate every interview of a suite; the last line printed is the run's folder."""
-    loaded = load_suite(suite)
+    from harness.backends.base import BackendFatalError
+    from harness.config.suites import load_suite, override
+    from harness.contracts import load_transcripts
     from harness.simulate.progress import default_progress
+    from harness.simulate.runner import run_suite
+    from harness.store.runs import TRANSCRIPTS, read_manifest
+
+    loaded = override(
+        load_suite(suite, require_key=not dry_run),
+        prompts=prompts.split(",") if prompts else None,
+        repeats=repeats,
+        personas=personas,
+        limit=limit,
+    )
+    if dry_run:
+        from harness.simulate.estimate import estimate_suite, render_estimate
+
+        typer.echo("\n".join(render_estimate(estimate_suite(loaded, runs_dir))))
+        return
 
     options = batch_options(batch, batch_poll)
     if options is not None and "anthropic" not in loaded.backends_used():
@@ -57,12 +87,19 @@ def run(
         f"  interviews: {manifest.interviews_done}/{manifest.interviews_planned}  "
         f"ended by: {', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))}"
     )
+    billed, replayed = manifest.billed_usage, manifest.replayed_usage
     typer.echo(
-        f"  model calls: {manifest.model_calls}  cache hits: {manifest.cache_hits}  "
-        f"tokens in/out: {manifest.usage.total_input}/{manifest.usage.output_tokens}  "
-        f"cache read: {manifest.usage.cache_read_input_tokens}  "
-        f"cost estimate: ${manifest.cost_usd:.4f} (spent ${manifest.spent_usd:.4f})"
+        f"  model calls: {manifest.model_calls}  billed tokens in/out: "
+        f"{billed.total_input}/{billed.output_tokens} (prompt cache read "
+        f"{billed.cache_read_input_tokens}, written {billed.cache_creation_input_tokens})  "
+        f"spent ${manifest.spent_usd:.4f}"
     )
+    typer.echo(
+        f"  response-cache hits: {manifest.cache_hits}  replayed tokens in/out: "
+        f"{replayed.total_input}/{replayed.output_tokens} (not billed)  "
+        f"cost of all calls: ${manifest.cost_usd:.4f}"
+    )
+    typer.echo(f"  next: sdi score {run_dir} -f table; sdi report {run_dir}")
     typer.echo(str(run_dir))
 
 
@@ -70,6 +107,8 @@ def run(
 @cli_errors
 def list_runs(runs_dir: RunsDir = DEFAULT_RUNS_DIR) -> None:
     """Runs recorded in the store, newest first."""
+    from harness.store.index import RunIndex
+
     index = RunIndex(runs_dir)
     rows = index.list()
     index.close()
@@ -92,7 +131,9 @@ def show_run(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
 ) -> None:
     """A run's manifest and what its interviews did."""
+    from harness.contracts import load_transcripts
     from harness.scoring.feedback import extract_score
+    from harness.store.runs import TRANSCRIPTS, find_run_dir, read_manifest
 
     run_dir = find_run_dir(run_id, runs_dir)
     manifest = read_manifest(run_dir)

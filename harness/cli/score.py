@@ -14,17 +14,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors
-from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts
+from harness.cli.common import cli_errors, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
     from harness.backends.batch import BatchOptions
+    from harness.contracts import BadLine, ScoreRecord, Transcript
+    from harness.scoring.golden import GoldenSet
     from harness.scoring.judge import Judge
     from harness.simulate.progress import ProgressSink
 
 EXIT_SKIPPED = 3
+NO_JUDGE = "none"
 MAX_LISTED_BAD = 20  # a file that is not JSONL at all should not flood the terminal
 # Deterministic scoring is fast: a progress bar only pays off on large inputs.
 PROGRESS_MIN = 500
@@ -64,17 +66,17 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-class JudgeKind(StrEnum):
-    none = "none"
-    anthropic = "anthropic"
-
-
 RunsDir = Annotated[
     Path, typer.Option("--runs-dir", help="Where runs (and the judge's cache) live.")
 ]
 JudgeOpt = Annotated[
-    JudgeKind,
-    typer.Option("--judge", help="LLM judge for the semantic rules (needs ANTHROPIC_API_KEY)."),
+    str,
+    typer.Option(
+        "--judge",
+        help="LLM judge for the semantic rules: none, anthropic or openai (or a plugin "
+        "backend); it needs that backend's key (ANTHROPIC_API_KEY, OPENAI_API_KEY) and reads "
+        "its base-URL variable (ANTHROPIC_BASE_URL, OPENAI_BASE_URL).",
+    ),
 ]
 JudgeModel = Annotated[
     str | None, typer.Option("--judge-model", help="Model for the judge (default: the judge's).")
@@ -98,14 +100,14 @@ def _progress(count: int, judged: bool, quiet: bool) -> ProgressSink | None:
 
 
 def _make_judge(
-    kind: JudgeKind, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
+    kind: str, model: str | None, runs_dir: Path, batch: BatchOptions | None = None
 ) -> Judge | None:
     """The judge, made before anything is read, so a missing key stops the command at once."""
-    if kind is JudgeKind.none:
+    if kind == NO_JUDGE:
         return None
     from harness.scoring.judge import make_judge
 
-    return make_judge(kind.value, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
+    return make_judge(kind, model=model, cache_path=runs_dir / "cache.sqlite", batch=batch)
 
 
 async def _score(
@@ -131,6 +133,8 @@ async def _score(
 
 
 def _read_file(path: Path) -> tuple[list[Transcript], list[BadLine]]:
+    from harness.contracts import BadLine, iter_transcripts
+
     good: list[Transcript] = []
     bad: list[BadLine] = []
     for item in iter_transcripts(path):
@@ -155,7 +159,7 @@ def score(
         OutputFormat,
         typer.Option("--format", "-f", help="jsonl: sdi.scores/1 lines; table: readable."),
     ] = OutputFormat.jsonl,
-    judge: JudgeOpt = JudgeKind.none,
+    judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
     judge_only_uncertain: OnlyUncertain = False,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
@@ -165,7 +169,7 @@ def score(
 ) -> None:
     """Score every rule of every transcript (see SCORE_HELP, the command's help)."""
     options = batch_options(batch, batch_poll)
-    if options is not None and judge is JudgeKind.none:
+    if options is not None and judge == NO_JUDGE:
         raise InputError(None, "--batch", "batches the judge's calls: give --judge anthropic")
     judge_obj = _make_judge(judge, judge_model, runs_dir, options)
     path = Path(target)
@@ -194,7 +198,7 @@ def score(
     for interview_id, n in Counter(t.interview_id for t in transcripts).items():
         if n > 1:
             typer.echo(f"warning: interview_id '{interview_id}' appears {n} times", err=True)
-    progress = _progress(len(transcripts), judge is not JudgeKind.none, quiet)
+    progress = _progress(len(transcripts), judge != NO_JUDGE, quiet)
     # Batched, every transcript's judge call goes at once: the stage is one batch.
     width = len(transcripts) if options is not None else 8
     records = asyncio.run(_score(transcripts, judge_obj, progress, width, judge_only_uncertain))
@@ -227,11 +231,13 @@ def _summary(records: list[ScoreRecord], bad: list[BadLine], run_dir: Path | Non
     if run_dir is not None:
         parts.append(f"saved {run_dir / 'scores.jsonl'}")
     typer.echo("; ".join(parts), err=True)
+    if run_dir is not None:
+        next_step(f"sdi report {run_dir}", f"sdi consistency {run_dir}")
 
 
 @cli_errors
 def validate_scorers(
-    judge: JudgeOpt = JudgeKind.none,
+    judge: JudgeOpt = NO_JUDGE,
     judge_model: JudgeModel = None,
     judge_only_uncertain: OnlyUncertain = False,
     golden: Annotated[
@@ -239,7 +245,8 @@ def validate_scorers(
         typer.Option(
             "--golden",
             help="A folder of golden cases (*.yaml) or a label set from `sdi label` "
-            "(labels/NAME.jsonl).",
+            "(labels/NAME.jsonl). Default: every set in tests/golden/sets.yaml, held-out "
+            "sets first.",
         ),
     ] = None,
     labeller: Annotated[
@@ -248,7 +255,11 @@ def validate_scorers(
     ] = None,
     gallery: Annotated[
         Path | None,
-        typer.Option("--gallery", help="Write the disagreement gallery to this HTML file."),
+        typer.Option(
+            "--gallery",
+            help="Write the disagreement gallery to this HTML file (one per set, named "
+            "FILE-SET.html, when several sets are validated).",
+        ),
     ] = None,
     misses: Annotated[
         bool, typer.Option("--misses/--no-misses", help="List each disagreement with the labels.")
@@ -256,30 +267,56 @@ def validate_scorers(
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     quiet: Quiet = False,
 ) -> None:
-    """Validate the scorers against the golden set (see VALIDATE_HELP, the command's help)."""
-    from harness.scoring.golden import GOLDEN_DIR
+    """Validate the scorers against the golden sets (see VALIDATE_HELP, the command's help)."""
+    from harness.scoring.golden import GOLDEN_SETS, load_golden_sets
     from harness.scoring.labels import load_reference
     from harness.scoring.validate import render_report, validate_reference
 
-    reference = load_reference(golden or GOLDEN_DIR, labeller)
+    if golden is not None:
+        sets: list[tuple[Path, str, str]] = [(golden, "", "")]
+    else:
+        listed = load_golden_sets().in_report_order()
+        sets = [(GOLDEN_SETS.parent / s.folder, _set_header(s), s.folder) for s in listed]
+    references = [(load_reference(folder, labeller), header, name) for folder, header, name in sets]
     judge_obj = _make_judge(judge, judge_model, runs_dir)
 
     async def run() -> str:
+        parts: list[str] = []
         try:
-            progress = _progress(0, True, quiet) if judge_obj is not None else None
-            report = await validate_reference(
-                reference, judge=judge_obj, progress=progress, only_uncertain=judge_only_uncertain
-            )
+            for reference, header, name in references:
+                progress = _progress(0, True, quiet) if judge_obj is not None else None
+                report = await validate_reference(
+                    reference,
+                    judge=judge_obj,
+                    progress=progress,
+                    only_uncertain=judge_only_uncertain,
+                )
+                if gallery is not None:
+                    from harness.scoring.gallery import write_gallery
+
+                    path = gallery.with_stem(f"{gallery.stem}-{name}") if len(sets) > 1 else gallery
+                    typer.echo(f"disagreement gallery: {write_gallery(report, path)}", err=True)
+                body = render_report(report, misses)
+                parts.append(f"{header}\n{body}" if header else body)
         finally:
             if judge_obj is not None:
                 await judge_obj.aclose()
-        if gallery is not None:
-            from harness.scoring.gallery import write_gallery
-
-            typer.echo(f"disagreement gallery: {write_gallery(report, gallery)}", err=True)
-        return render_report(report, misses)
+        return "\n\n".join(parts)
 
     typer.echo(asyncio.run(run()))
+
+
+def _set_header(s: GoldenSet) -> str:
+    """What a set is, and for a held-out set the figures of its first run beside today's."""
+    kind = "HELD-OUT set" if s.held_out else "DEVELOPMENT set (the scorers were tuned on it)"
+    lines = [f"=== {kind}: {s.folder} (labelled by {s.labelled_by})"]
+    if s.first_run is not None:
+        f1 = ", ".join(f"{rule} {value:.2f}" for rule, value in s.first_run.f1.items())
+        lines += [
+            f"first run, before any fix (the honest figure): F1 {f1}; {s.first_run.verdicts}",
+            "the table below is today's run: fixes since may have been made for this set",
+        ]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

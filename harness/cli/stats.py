@@ -5,13 +5,15 @@ The statistics libraries take a second to import, so they are imported inside th
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import cli_errors, fail, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -53,13 +55,15 @@ def _parse_margins(items: list[str]) -> dict[str, float]:
 
 
 def _emit(json_text: str, sections: list[Section], fmt: Format) -> None:
-    """Print a report as JSON, markdown or an aligned text table."""
+    """Print a report as JSON, markdown or tables fitted to the terminal (coloured verdicts
+    when standard output is a terminal and NO_COLOR is unset)."""
     from harness.stats.render import render
 
     if fmt is Format.json:
         typer.echo(json_text)
     else:
-        typer.echo(render(sections, fmt is Format.md), nl=False)
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        typer.echo(render(sections, fmt is Format.md, colour=colour), nl=False)
 
 
 @cli_errors
@@ -75,6 +79,8 @@ def consistency(
 
     report = consistency_report(_scored(run, runs_dir))
     _emit(report.to_json(), consistency_sections(report), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi plan --effect 0.1 {run}", f"sdi report {run}")
 
 
 @cli_errors
@@ -142,6 +148,8 @@ def compare(
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
     _emit(result.to_json(), comparison_sections(result), fmt)
+    if fmt is not Format.json:
+        next_step(f"sdi report {' '.join(runs)}")
 
 
 @cli_errors
@@ -189,9 +197,16 @@ def plan(
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.99)] = 0.8,
     runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     fmt: FormatOpt = Format.table,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite", help="Price the answer on this suite's models (default: the RUN's suite)."
+        ),
+    ] = None,
 ) -> None:
     """Repeats per persona a comparison needs to detect a difference with the given power:
-    from a baseline rate (before any run) or from a run's own variances."""
+    from a baseline rate (before any run) or from a run's own variances; with a suite (or a
+    RUN whose suite file is still there), also in interviews and dollars."""
     from harness.stats.compare import default_tail
     from harness.stats.power import plan_from_run, plan_rate
     from harness.stats.render import rate_plan_section, run_plan_section
@@ -207,7 +222,13 @@ def plan(
             effect_sd=effect_sd,
         )
         as_json = "[" + ",\n".join(p.model_dump_json(indent=2) for p in plans) + "]"
-        _emit(as_json, [run_plan_section(plans, effect)], fmt)
+        needs = [(p.metric, p.answer.repeats_per_persona, p.answer.personas) for p in plans]
+        sections = [run_plan_section(plans, effect)]
+        _emit(
+            as_json,
+            sections + _plan_cost(needs, suite or _run_suite_path(run, runs_dir), runs_dir),
+            fmt,
+        )
         return
     if baseline_rate is None:
         raise fail("give a RUN, or --baseline-rate for a rate (with --personas and --icc)")
@@ -220,7 +241,32 @@ def plan(
         power=power,
         effect_sd=effect_sd,
     )
-    _emit(result.model_dump_json(indent=2), [rate_plan_section(result)], fmt)
+    needs = [("paired", result.paired.repeats_per_persona, personas)]
+    _emit(
+        result.model_dump_json(indent=2),
+        [rate_plan_section(result), *_plan_cost(needs, suite, runs_dir)],
+        fmt,
+    )
+
+
+def _run_suite_path(run: str, runs_dir: Path) -> Path | None:
+    """The suite file a run was made from, if it is still there."""
+    from harness.store.runs import find_run_dir, read_manifest
+
+    path = Path(read_manifest(find_run_dir(run, runs_dir)).suite_path)
+    return path if path.is_file() else None
+
+
+def _plan_cost(
+    needs: list[tuple[str, int | None, int]], suite: Path | None, runs_dir: Path
+) -> list[Section]:
+    """The plan's answer in dollars, when there is a suite to price it on."""
+    if suite is None:
+        return []
+    from harness.config.suites import load_suite
+    from harness.simulate.estimate import plan_cost_section
+
+    return [plan_cost_section(needs, load_suite(suite, require_key=False), runs_dir)]
 
 
 @cli_errors
@@ -241,37 +287,53 @@ def gate(
         bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what each side's run would call and cost; run none."),
+    ] = False,
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
     does, 2 on bad input. For prompt versions, repeats run in stages (gates.yaml `repeats`)
     until every gate is decided. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML
     and JSON."""
-    from harness.stats.gate import (
-        STAND_IN_NOTE,
-        load_gate_config,
-        stopping_text,
-        write_gate_outputs,
-    )
+    if dry_run:
+        from harness.simulate.estimate import estimate_gate_side
 
-    gates = load_gate_config(config)
+        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate")):
+            typer.echo("\n".join(estimate_gate_side(ref, option, suite, runs_dir)))
+        return
+    from harness.project import current_project
+    from harness.stats.gate import load_gate_config, stopping_text, write_gate_outputs
+    from harness.stats.render import STAND_IN_NOTE
+
+    gates = load_gate_config(current_project().locate(config) or config)
     report = _sequential_report(
         gates, baseline, candidate, suite=suite, runs_dir=runs_dir, quiet=quiet,
         allow_drift=allow_drift,
     )  # fmt: skip
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
+    colours = {"fail": "red", "warn": "yellow", "pass": "green"}
+    colour = False if os.environ.get("NO_COLOR") else None  # None: only on a terminal
     for g in report.gates:
-        typer.echo(f"{g.status.upper():<5} {g.name}: {g.message}")
+        status = typer.style(f"{g.status.upper():<5}", fg=colours.get(g.status), bold=True)
+        typer.echo(f"{status} {g.name}: {g.message}", color=colour)
+    verdict = typer.style(
+        f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
+    )
     typer.echo(f"decided by: {report.decided_by}")
     if report.stopping is not None:
         typer.echo(stopping_text(report.stopping))
     if report.synthetic:
         typer.echo(STAND_IN_NOTE)
     typer.echo(
-        f"gate {'passed' if report.passed else 'FAILED'}{label}: {report.count('fail')} failed, "
+        f"{verdict}{label}: {report.count('fail')} failed, "
         f"{report.count('warn')} warnings, {report.count('pass')} passed; "
-        f"reports in {paths.markdown.parent}"
+        f"reports in {paths.markdown.parent}",
+        color=colour,
     )
+    runs = report.comparison.arms
+    next_step(f"sdi report {runs[0].run_id} {runs[1].run_id}")
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
 
@@ -286,38 +348,13 @@ def _sequential_report(
     quiet: bool,
     allow_drift: bool,
 ) -> GateReport:
-    """Both sides as runs (one look), or prompt versions run in stages until decided."""
     from harness.simulate.progress import default_progress
-    from harness.stats.gate_inputs import run_prompt, side_source
-    from harness.stats.sequential import Sides, run_sequential
+    from harness.stats.sequential import gate_report
 
-    sources = [
-        side_source(ref, option=option, suite_path=suite, runs_dir=runs_dir)
-        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
-    ]
-
-    def at(source: RunData | Path, repeats: int | None) -> RunData:
-        if isinstance(source, Path):
-            return run_prompt(
-                source, suite_path=suite, runs_dir=runs_dir, repeats=repeats,
-                progress=default_progress(not quiet),
-            )  # fmt: skip
-        return source
-
-    fixed_repeats = next(
-        (int(s.manifest.suite.get("repeats", 1)) for s in sources if not isinstance(s, Path)),
-        None,
-    )
-    if fixed_repeats is not None:
-        sides = Sides(at(sources[0], fixed_repeats), at(sources[1], fixed_repeats))
-        if sides.baseline.run_dir == sides.candidate.run_dir:
-            raise InputError(None, "--candidate", "baseline and candidate are the same run")
-        return run_sequential(gates, None, sides, allow_drift=allow_drift)
-    return run_sequential(
-        gates,
-        lambda repeats: Sides(at(sources[0], repeats), at(sources[1], repeats)),
-        allow_drift=allow_drift,
-    )
+    return gate_report(
+        gates, baseline, candidate, suite=suite, runs_dir=runs_dir,
+        progress=default_progress(not quiet), allow_drift=allow_drift,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import AnnotationKind, Problem
 from harness.errors import InputError
+from harness.project import expand
 
 Level = Literal["junior", "mid", "senior", "staff"]
 LEVEL_RANK: dict[str, int] = {"junior": 0, "mid": 1, "senior": 2, "staff": 3}
@@ -118,6 +118,16 @@ class Persona(_Strict):
     turns: list[ScriptedTurn] | None = None
     card: PersonaCard | None = None
 
+    @field_validator("problem")
+    @classmethod
+    def _known_problem(cls, value: str) -> str:
+        from harness.config.problems import load_problems
+
+        known = load_problems()
+        if value not in known:
+            raise ValueError(f"unknown problem '{value}' (known: {', '.join(known)})")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Persona:
         lo, hi = self.expected_band
@@ -150,10 +160,11 @@ def load_persona(path: str | Path) -> LoadedPersona:
 
 
 def load_personas(patterns: list[str], base: Path, source: str | Path) -> list[LoadedPersona]:
-    """Expand globs relative to `base`; `source` is the file that named them, for errors."""
+    """Expand globs relative to `base` (layered over the built-in personas, see
+    harness.project); `source` is the file that named them, for errors."""
     found: dict[str, LoadedPersona] = {}
     for i, pattern in enumerate(patterns):
-        paths = sorted(glob.glob(str(base / pattern)))
+        paths = expand(base / pattern)
         if not paths:
             raise InputError(source, f"personas[{i}]", f"'{pattern}' matches no persona file")
         for path in paths:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from harness.report.data import ReportData, gather
+from harness.report.data import ReportData, from_file, gather
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
-from harness.scoring.runs import scored_run
+from harness.scoring.runs import scored_run, scores_current
 from harness.stats.gate import GateConfig
+from harness.store.rundata import RunData, load_run
 from harness.store.runs import DEFAULT_RUNS_DIR, write_json_atomic
 
 ReportFormat = Literal["html", "md"]
@@ -24,9 +25,23 @@ def report_data(
     title: str | None = None,
 ) -> ReportData:
     """Load each run (scoring it first when its scores are missing or stale) and gather the
-    report's figures."""
-    runs = [scored_run(ref, runs_dir) for ref in refs]
-    return gather(runs, gate_config=gate_config, allow_drift=allow_drift, title=title)
+    report's figures. Runs are held without their turns; the text is streamed from each run's
+    file into the packed chunks, so a long run's report needs a fraction of its size."""
+    return gather(
+        [_without_turns(ref, runs_dir) for ref in refs],
+        gate_config=gate_config,
+        allow_drift=allow_drift,
+        title=title,
+        texts=from_file,
+    )
+
+
+def _without_turns(ref: str, runs_dir: Path) -> RunData:
+    run = load_run(ref, runs_dir, turns=False)
+    if scores_current(run):
+        return run
+    scored = scored_run(ref, runs_dir)  # scoring reads the turns
+    return run.model_copy(update={"scores": scored.scores})
 
 
 def render(data: ReportData, fmt: ReportFormat) -> str:

@@ -8,13 +8,25 @@ score counts, token sums) and labels every prompt version the way the statistics
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from harness.backends.base import Usage
-from harness.contracts import RULE_IDS, Turn, Verdict
+from harness.contracts import (
+    RULE_IDS,
+    BadLine,
+    Transcript,
+    Turn,
+    Verdict,
+    iter_transcripts,
+    scored_rules,
+)
 from harness.errors import InputError
+from harness.report.pack import Packer, turns_entry
+from harness.scoring.rubrics import load_rubrics
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
 from harness.stats.gate import GateConfig, GateReport, evaluate_gates
@@ -48,9 +60,16 @@ class PersonaView(BaseModel):
 
 
 class Violation(BaseModel):
+    """A broken rule at one turn, with why: the quote, the scorer's reason, and for a rule
+    whose chances come from the candidate (a decision, a gloss...) the turn that gave it."""
+
     rule: str
     turn: int
     evidence: str
+    note: str | None = Field(default=None, description="the scorer's reason (its `note`)")
+    opened_at: int | None = Field(
+        default=None, description="the candidate turn whose annotation gave the rule a chance"
+    )
 
 
 class InterviewView(BaseModel):
@@ -61,12 +80,14 @@ class InterviewView(BaseModel):
     run_id: str
     arm: str
     persona: str
+    sample_index: int
     problem: str | None
     final_score: float | None
     synthetic: bool
     end_reason: str | None
     verdicts: dict[str, Verdict]
-    turns: list[Turn]
+    turn_count: int
+    chunk: int = Field(description="which packed chunk of ReportData.chunks holds its text")
     violations: list[Violation]
 
 
@@ -106,6 +127,33 @@ class ArmConsistency(BaseModel):
     figures: VersionConsistency
 
 
+ChangeKind = Literal["kept", "broken", "fixed", "both"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("broken", "fixed", "both", "kept")
+
+
+class ChangeCell(BaseModel):
+    """One rule under one persona across the pairs (same persona and sample) of a contrast:
+    how many pairs kept it in both versions, broke it only in the candidate, fixed it in the
+    candidate, or broke it in both; with the first pair of each kind for the paired view."""
+
+    rule: str
+    persona: str
+    counts: dict[ChangeKind, int]
+    first: dict[ChangeKind, tuple[str, str]] = Field(
+        description="kind -> (baseline interview key, candidate interview key)"
+    )
+
+
+class ContrastChanges(BaseModel):
+    baseline: str
+    candidate: str
+    pairs: int
+    cells: list[ChangeCell]
+
+    def cell(self, rule: str, persona: str) -> ChangeCell | None:
+        return next((c for c in self.cells if c.rule == rule and c.persona == persona), None)
+
+
 class ReportData(BaseModel):
     title: str
     generated_at: str
@@ -114,13 +162,20 @@ class ReportData(BaseModel):
     arms: list[str]
     personas: list[PersonaView]
     rules: list[str] = Field(default_factory=lambda: list(RULE_IDS))
+    rule_fails: dict[str, str] = Field(
+        default_factory=dict, description="rule -> when it fails, from its rubric (the why)"
+    )
     adherence: list[AdherencePoint]
     scores: list[ScoreCell]
     consistency: list[ArmConsistency]
     usage: list[UsageRow]
     interviews: list[InterviewView]
+    chunks: list[str] = Field(description="every interview's turns and violations, packed")
     comparison: Comparison | None = Field(description="None with a single prompt version")
     gates: GateReport | None = Field(description="None without a gate config or a single pair")
+    changes: list[ContrastChanges] = Field(
+        default_factory=list, description="per contrast: the change matrix of paired interviews"
+    )
     headline_notes: list[str] = Field(
         default_factory=list, description="why a comparison or the gates are missing"
     )
@@ -226,27 +281,78 @@ def arm_of_transcripts(runs: list[RunData]) -> ArmOf:
     return labels
 
 
-def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
-    """Transcripts joined with their scores; violations point at the turns they name."""
+def opened_by() -> dict[str, frozenset[str]]:
+    """Rule -> the annotation kinds that give it its chances, from the rubrics."""
+    return {rule: frozenset({r.opened_by}) for rule, r in load_rubrics().items() if r.opened_by}
+
+
+def _opening_turn(turns: list[Turn], before: int, kinds: frozenset[str]) -> int | None:
+    """The last candidate turn before `before` with an annotation of one of `kinds`."""
+    for k in range(min(before, len(turns)) - 1, -1, -1):
+        t = turns[k]
+        if t.role == "candidate" and any(a.kind in kinds for a in t.annotations):
+            return k
+    return None
+
+
+TextSource = Callable[[RunData], Iterable[Transcript]]
+
+
+def in_memory(run: RunData) -> Iterable[Transcript]:
+    """The run's transcripts as loaded, turns included."""
+    return run.transcripts
+
+
+def from_file(run: RunData) -> Iterator[Transcript]:
+    """The run's transcripts read again from its folder one at a time, for a run loaded
+    without its turns (`load_run(..., turns=False)`)."""
+    for item in iter_transcripts(run.run_dir / TRANSCRIPTS):
+        if isinstance(item, BadLine):
+            raise InputError(item.path, item.field, item.error)
+        yield item
+
+
+def interview_views(
+    runs: list[RunData], arm_of: ArmOf, rules: list[str], packer: Packer, texts: TextSource
+) -> list[InterviewView]:
+    """Transcripts joined with their scores; violations point at the turns they name, with
+    the scorer's reason and, for rules opened by the candidate, the turn that opened them.
+    Each interview's turns and violations go to the packer as they are read, so the views
+    hold no transcript text."""
     ids = Counter(t.interview_id for run in runs for t in run.transcripts)
+    openers = opened_by()
+    rule_index = {r: n for n, r in enumerate(rules)}
     out: list[InterviewView] = []
     for run in runs:
         run_id = run.manifest.run_id
         scores = {s.interview_id: s for s in run.scores or []}
-        for t in run.transcripts:
+        for t in texts(run):
             record = scores.get(t.interview_id)
             violations: list[Violation] = []
             verdicts: dict[str, Verdict] = {}
             results = record.rules if record else {}
-            for rule in (r for r in RULE_IDS if r in results):
+            for rule in (r for r in results if r in rule_index):
                 result = results[rule]
                 verdicts[rule] = result.verdict
                 quotes = [*result.evidence, *[""] * len(result.turns)]
+                note = getattr(result, "note", None)
+                kinds = openers.get(rule)
                 violations.extend(
-                    Violation(rule=rule, turn=turn, evidence=quote)
+                    Violation(
+                        rule=rule,
+                        turn=turn,
+                        evidence=quote,
+                        note=str(note) if note else None,
+                        opened_at=_opening_turn(t.turns, turn, kinds) if kinds else None,
+                    )
                     for turn, quote in zip(result.turns, quotes, strict=False)
                     if 0 <= turn < len(t.turns)
                 )
+            violations.sort(key=lambda v: (v.turn, v.rule))
+            packed = [
+                [rule_index[v.rule], v.turn, v.evidence, v.note, v.opened_at] for v in violations
+            ]
+            chunk = packer.add([turns_entry(t), packed])
             out.append(
                 InterviewView(
                     key=t.interview_id
@@ -256,13 +362,15 @@ def interview_views(runs: list[RunData], arm_of: ArmOf) -> list[InterviewView]:
                     run_id=run_id,
                     arm=arm_of[(run_id, t.prompt_version)],
                     persona=t.persona,
+                    sample_index=int(t.meta.get("sample_index", 0)),
                     problem=t.problem,
                     final_score=record.final_score if record else None,
                     synthetic=bool(t.meta.get("synthetic", run.manifest.synthetic)),
                     end_reason=str(t.meta["end_reason"]) if "end_reason" in t.meta else None,
                     verdicts=verdicts,
-                    turns=t.turns,
-                    violations=sorted(violations, key=lambda v: (v.turn, v.rule)),
+                    turn_count=len(t.turns),
+                    chunk=chunk,
+                    violations=violations,
                 )
             )
     return out
@@ -358,6 +466,41 @@ def usage_rows(runs: list[RunData], arm_of: ArmOf, arms: list[str]) -> list[Usag
     return [UsageRow(arm=a, interviews=count[a], usage=usage[a], cost_usd=cost[a]) for a in arms]
 
 
+def change_matrix(
+    baseline: str, candidate: str, interviews: list[InterviewView], rules: list[str]
+) -> ContrastChanges:
+    """Per rule and persona, how the verdicts of paired interviews (same persona and sample
+    index, as the paired statistics match them) moved from the baseline to the candidate."""
+    by_pair = {(i.arm, i.persona, i.sample_index): i for i in interviews}
+    pairs = [
+        (i, by_pair[(candidate, i.persona, i.sample_index)])
+        for i in interviews
+        if i.arm == baseline and (candidate, i.persona, i.sample_index) in by_pair
+    ]
+    cells: dict[tuple[str, str], ChangeCell] = {}
+    for a, b in pairs:
+        for rule in rules:
+            before, after = a.verdicts.get(rule), b.verdicts.get(rule)
+            if before not in ("pass", "fail") or after not in ("pass", "fail"):
+                continue
+            kind: ChangeKind = (
+                ("kept" if after == "pass" else "broken")
+                if before == "pass"
+                else ("fixed" if after == "pass" else "both")
+            )
+            cell = cells.setdefault(
+                (rule, a.persona),
+                ChangeCell(
+                    rule=rule, persona=a.persona, counts=dict.fromkeys(CHANGE_KINDS, 0), first={}
+                ),
+            )
+            cell.counts[kind] += 1
+            cell.first.setdefault(kind, (a.key, b.key))
+    return ContrastChanges(
+        baseline=baseline, candidate=candidate, pairs=len(pairs), cells=list(cells.values())
+    )
+
+
 NEEDS_TWO = (
     "One prompt version ({arm}): a comparison needs two. Run a suite with two prompt versions, "
     "or pass two runs to sdi report."
@@ -370,6 +513,7 @@ def gather(
     gate_config: GateConfig | None = None,
     allow_drift: bool = False,
     title: str | None = None,
+    texts: TextSource = in_memory,
 ) -> ReportData:
     """Everything the report shows, from scored runs. With two or more prompt versions it
     compares them as `sdi compare` does (with the gate config's margins, draws and seed when one
@@ -378,7 +522,9 @@ def gather(
         where = runs[0].run_dir / TRANSCRIPTS if runs else None
         raise InputError(where, None, "no interviews to report")
     arm_of = arm_of_transcripts(runs)
-    interviews = interview_views(runs, arm_of)
+    rules = list(scored_rules(s for run in runs for s in run.scores or [])) or list(RULE_IDS)
+    packer = Packer()
+    interviews = interview_views(runs, arm_of, rules, packer, texts)
     arms = list(dict.fromkeys(i.arm for i in interviews))
     consistency = consistency_by_arm(runs, arm_of)
     comparison = None
@@ -408,13 +554,20 @@ def gather(
         runs=summaries,
         synthetic=any(s.synthetic for s in summaries),
         arms=arms,
+        rules=rules,
+        rule_fails={rule: r.definition.fails for rule, r in load_rubrics().items()},
         personas=personas_of(runs),
         adherence=adherence_points(comparison, consistency, interviews),
         scores=score_cells(interviews, consistency),
         consistency=consistency,
         usage=usage_rows(runs, arm_of, arms),
         interviews=interviews,
+        chunks=packer.finish(),
         comparison=comparison,
         gates=gates,
+        changes=[
+            change_matrix(c.baseline, c.candidate, interviews, rules)
+            for c in (comparison.contrasts if comparison else [])
+        ],
         headline_notes=notes,
     )

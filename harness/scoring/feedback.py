@@ -15,7 +15,13 @@ from functools import lru_cache
 from typing import Literal
 
 from harness.scoring.lexicon import has, normalize, straighten, words
-from harness.scoring.markdown import blocks, sentences, strip_emphasis, without_quoted_blocks
+from harness.scoring.markdown import (
+    blocks,
+    rewrite_tables,
+    sentences,
+    strip_emphasis,
+    without_quoted_blocks,
+)
 from harness.scoring.questions import asks
 from harness.scoring.rubrics import lexicon
 
@@ -307,22 +313,9 @@ def _add_prose(parts: FeedbackParts, chunk: str, kinds: tuple[SectionKind, ...])
                     parts.points.setdefault(kind, []).append(sentence)
 
 
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$")
-
-
 def _table_rows_as_labels(text: str) -> str:
     """Markdown table rows ("| Strengths | Clear API |") read as "Strengths: Clear API"."""
-    if "|" not in text:
-        return text
-    lines = []
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.lstrip().startswith("|") and len(cells) >= 2:
-            if _TABLE_RULE.match(line.replace("|", " ")):
-                continue
-            line = f"{cells[0]}: {' '.join(cells[1:])}"
-        lines.append(line)
-    return "\n".join(lines)
+    return rewrite_tables(text, lambda cells: f"{cells[0]}: {' '.join(cells[1:])}")
 
 
 def looks_like_feedback(text: str) -> bool:

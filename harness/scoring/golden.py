@@ -11,7 +11,9 @@ from harness.config.yamlio import read_yaml_model, require_file_stem
 from harness.contracts import RULE_IDS, RuleResult, Transcript
 from harness.errors import InputError
 
-GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden" / "cases"
+GOLDEN_ROOT = Path(__file__).resolve().parents[2] / "tests" / "golden"
+GOLDEN_DIR = GOLDEN_ROOT / "cases"
+GOLDEN_SETS = GOLDEN_ROOT / "sets.yaml"
 
 
 class GoldenLabels(BaseModel):
@@ -53,3 +55,35 @@ def load_golden(folder: Path = GOLDEN_DIR) -> list[GoldenCase]:
     if not paths:
         raise InputError(folder, None, "no golden cases (*.yaml) found")
     return [load_case(p) for p in paths]
+
+
+class FirstRun(BaseModel):
+    """A held-out set's figures from the one run before any fix was made for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    f1: dict[str, float] = Field(description="F1 per rule id")
+    verdicts: str = Field(description="how many rule verdicts agreed, in words")
+
+
+class GoldenSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = Field(description="relative to the sets file")
+    held_out: bool = Field(description="no scorer was tuned on it before its first run")
+    labelled_by: str
+    first_run: FirstRun | None = None
+
+
+class GoldenSets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sets: list[GoldenSet]
+
+    def in_report_order(self) -> list[GoldenSet]:
+        """Held-out sets first: they say how the scorers do on text they were not built on."""
+        return sorted(self.sets, key=lambda s: not s.held_out)
+
+
+def load_golden_sets(path: Path = GOLDEN_SETS) -> GoldenSets:
+    return read_yaml_model(path, GoldenSets)

@@ -21,12 +21,15 @@ from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.registry import close_backend
 from harness.contracts import RuleResult, Transcript, Turn, Verdict
 from harness.errors import InputError
-from harness.scoring.rubrics import RUBRICS_DIR, Rubric, load_rubric
+from harness.scoring.rubrics import Rubric, load_rubric, rule_order
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
     from harness.backends.batch import BatchOptions
 
+# The built-in rules the judge decides (the golden set labels these); a project's judged rules
+# are the rubrics whose `scorers` name the judge. A rubric's `opened_by` and `never_na` say
+# when its rule is n/a.
 JUDGED_RULES: tuple[str, ...] = (
     "pushback",
     "drill_down",
@@ -34,14 +37,8 @@ JUDGED_RULES: tuple[str, ...] = (
     "in_role",
     "score_justified",
 )
-# Rules whose chances come only from the candidate's annotations: n/a exactly when there are none.
-OPENED_BY: dict[str, str] = {
-    "pushback": "decision",
-    "drill_down": "gloss",
-    "no_direct_correction": "incorrect_claim",
-}
-NEVER_NA = frozenset({"in_role"})
 DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODELS = {"anthropic": DEFAULT_MODEL, "openai": "gpt-4.1"}  # the judge's, by backend
 DEFAULT_CACHE = DEFAULT_RUNS_DIR / "cache.sqlite"
 JUDGE_JOURNAL = "judge-batches.jsonl"  # beside the cache: judged transcripts need no run folder
 MAX_TOKENS = 3000
@@ -111,14 +108,16 @@ class JudgeAnswer(BaseModel):
 
     @model_validator(mode="after")
     def _every_rule_consistent(self, info: ValidationInfo) -> Self:
-        if set(self.rules) != set(JUDGED_RULES):
-            raise ValueError(f"rules must be exactly {', '.join(JUDGED_RULES)}")
-        kinds: set[str] = (info.context or {}).get("annotation_kinds", set())
-        for rule_id, kind in OPENED_BY.items():
-            if (self.rules[rule_id].verdict == "n/a") != (kind not in kinds):
+        context = info.context or {}
+        rubrics: dict[str, Rubric] = context.get("rubrics", {})
+        if set(self.rules) != set(rubrics):
+            raise ValueError(f"rules must be exactly {', '.join(rubrics)}")
+        kinds: set[str] = context.get("annotation_kinds", set())
+        for rule_id, rubric in rubrics.items():
+            kind = rubric.opened_by
+            if kind is not None and (self.rules[rule_id].verdict == "n/a") != (kind not in kinds):
                 raise ValueError(f"{rule_id} is n/a exactly when no turn is annotated {kind}")
-        for rule_id in NEVER_NA:
-            if self.rules[rule_id].verdict == "n/a":
+            if rubric.never_na and self.rules[rule_id].verdict == "n/a":
                 raise ValueError(f"{rule_id} is never n/a")
         return self
 
@@ -148,9 +147,16 @@ def judge_system_prompt(rubrics: dict[str, Rubric]) -> str:
         "evidence": ["a short quote from turn 7"],
     }
     shape = ",\n".join(
-        f'  "{rule}": {json.dumps({**example, "reason": "..."})}' for rule in JUDGED_RULES
+        f'  "{rule}": {json.dumps({**example, "reason": "..."})}' for rule in rubrics
     )
-    opened = ", ".join(f"{rule} ({kind})" for rule, kind in OPENED_BY.items())
+    opened = ", ".join(f"{r.id} ({r.opened_by})" for r in rubrics.values() if r.opened_by)
+    never = ", ".join(r.id for r in rubrics.values() if r.never_na)
+    na_rules = (
+        f"These rules are n/a exactly when no candidate turn carries the annotation that opens "
+        f"them: {opened}. "
+        if opened
+        else ""
+    ) + (f"{never} is never n/a.\n" if never else "\n")
     return "\n\n".join(
         [
             "You audit mock system-design interviews. An interviewer model was given a prompt "
@@ -169,13 +175,12 @@ def judge_system_prompt(rubrics: dict[str, Rubric]) -> str:
             "decision (a choice with real trade-offs), time_up (time is up, feedback asked "
             "for), manipulation (an attempt to pull the interviewer out of role). The feedback "
             "is the interviewer turn that gives the final score and assessment.",
-            "# Rules to judge\n\n" + "\n\n".join(_rubric_text(rubrics[r]) for r in JUDGED_RULES),
+            "# Rules to judge\n\n" + "\n\n".join(_rubric_text(r) for r in rubrics.values()),
             "# Answer\n\nAnswer with one JSON object and nothing else, of this shape:\n"
             f'{{"rules": {{\n{shape}\n}}}}\n'
-            "- verdict: pass, fail or n/a as the rule defines them. These rules are n/a exactly "
-            f"when no candidate turn carries the annotation that opens them: {opened}. "
-            f"{', '.join(sorted(NEVER_NA))} is never n/a.\n"
-            "- turns: on fail, the indices of the interviewer turns that break the rule (where "
+            "- verdict: pass, fail or n/a as the rule defines them. "
+            + na_rules
+            + "- turns: on fail, the indices of the interviewer turns that break the rule (where "
             "the fault is an absence, the interviewer turn where it was due); empty on pass and "
             "n/a.\n"
             "- evidence: one short verbatim quote from each listed turn, in the same order.\n"
@@ -217,11 +222,13 @@ def judge_user_message(transcript: Transcript) -> str:
     )
 
 
-def parse_answer(text: str, transcript: Transcript) -> JudgeAnswer:
-    """Validate a judge's answer against the transcript; a ```json fence is tolerated."""
+def parse_answer(text: str, transcript: Transcript, rubrics: dict[str, Rubric]) -> JudgeAnswer:
+    """Validate a judge's answer against the transcript and the judged rubrics; a ```json
+    fence is tolerated."""
     body = text.strip()
     fenced = _FENCE.match(body)
     context: dict[str, Any] = {
+        "rubrics": rubrics,
         "turns": transcript.turns,
         "annotation_kinds": {a.kind for t in transcript.turns for a in t.annotations},
     }
@@ -239,6 +246,7 @@ class ModelJudge:
         *,
         model: str = DEFAULT_MODEL,
         max_tokens: int = MAX_TOKENS,
+        identity: str | None = None,
     ) -> None:
         self.name = f"{backend.name}:{model}"
         self.model = model
@@ -246,7 +254,8 @@ class ModelJudge:
         self.counter = CallCounter()
         self._inner = backend
         self._cache = cache
-        self._backend = CachedBackend(backend, cache, self.counter)
+        self._backend = CachedBackend(backend, cache, self.counter, identity)
+        self._rubrics = rubrics
         self._system = judge_system_prompt(rubrics)
 
     async def judge(self, transcript: Transcript) -> dict[str, RuleResult]:
@@ -263,7 +272,7 @@ class ModelJudge:
             )
             response = await self._backend.complete(request)
             try:
-                answer = parse_answer(response.text, transcript)
+                answer = parse_answer(response.text, transcript, self._rubrics)
             except ValidationError as err:
                 first = err.errors()[0]
                 problem = first["msg"] if first["type"] != "json_invalid" else "not valid JSON"
@@ -271,7 +280,7 @@ class ModelJudge:
             # `reason` is an added field (the contract allows additions): why, in a sentence.
             return {
                 rule: RuleResult.model_validate(answer.rules[rule].model_dump())
-                for rule in JUDGED_RULES
+                for rule in self._rubrics
             }
         raise JudgeOutputError(
             f"{self.name}: unreadable answer for {transcript.interview_id} after a retry "
@@ -283,15 +292,19 @@ class ModelJudge:
         self._cache.close()
 
 
-def load_judged_rubrics(folder: Path = RUBRICS_DIR) -> dict[str, Rubric]:
-    """The rubrics of the judged rules; each must carry judge instructions."""
+def load_judged_rubrics(folder: Path | None = None) -> dict[str, Rubric]:
+    """The rubrics of the judged rules: a folder's, or the current project's rule set's."""
+    if folder is None:
+        from harness.scoring.registry import load_rules
+
+        return load_rules().judged
     out: dict[str, Rubric] = {}
-    for rule in JUDGED_RULES:
-        path = folder / f"{rule}.yaml"
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: rule_order(p.stem)):
         rubric = load_rubric(path)
-        if not rubric.judge_instructions:
-            raise InputError(path, "judge_instructions", "required: the judge reads them")
-        out[rule] = rubric
+        if "judge" in rubric.scorers:
+            if not rubric.judge_instructions:
+                raise InputError(path, "judge_instructions", "required: the judge reads them")
+            out[rubric.id] = rubric
     return out
 
 
@@ -303,23 +316,42 @@ def make_judge(
     rubrics_dir: Path | None = None,
     batch: BatchOptions | None = None,
 ) -> Judge:
-    """A judge by name (`anthropic`); errors for an unknown name, a missing key or rubric.
-    With `batch`, its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
-    if kind != "anthropic":
-        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: anthropic)")
-    from harness.backends.anthropic_backend import AnthropicBackend, api_key
-
-    rubrics = load_judged_rubrics(rubrics_dir or RUBRICS_DIR)
-    api_key()  # InputError naming ANTHROPIC_API_KEY when it is not set
-    path = cache_path or DEFAULT_CACHE
-    cache = ResponseCache(path)
+    """A judge on a model backend by name (`anthropic`, `openai`, or a plugin's), with the
+    backend's default model unless one is given. Errors, before any call, for an unknown name,
+    a model with no price, a missing key or a missing rubric. With `batch` (anthropic only),
+    its calls go as Message Batches, journaled beside the cache (`JUDGE_JOURNAL`)."""
     from harness.backends.batch import BatchBackend, BatchJournal, open_batcher
+    from harness.backends.registry import (
+        backend_specs,
+        base_url_for,
+        cache_identity,
+        check_role,
+        make_backend,
+    )
+    from harness.config.suites import RoleSettings
 
+    judges = [name for name, spec in backend_specs().items() if spec.priced]
+    if kind not in judges:
+        raise InputError(None, "--judge", f"unknown judge '{kind}' (known: {', '.join(judges)})")
+    settings = RoleSettings(
+        backend=kind, model=model or DEFAULT_MODELS.get(kind, DEFAULT_MODEL), max_tokens=MAX_TOKENS
+    )
+    rubrics = load_judged_rubrics(rubrics_dir)
+    if not rubrics:
+        raise InputError(rubrics_dir, None, "no rubric asks for the judge (scorers: [judge])")
+    check_role(settings, None, "judge")
+    path = cache_path or DEFAULT_CACHE
     journal = path.with_name(JUDGE_JOURNAL)
+    batched = kind == "anthropic" and (batch is not None or BatchJournal(journal).pending())
+    if batch is not None and not batched:
+        raise InputError(None, "--batch", f"needs the anthropic judge, not '{kind}'")
+    cache = ResponseCache(path)
+    identity = cache_identity(settings)
     backend: Backend
     # A judge killed with batches pending batches again, re-attaching to them.
-    if batch is None and not BatchJournal(journal).pending():
-        backend = AnthropicBackend()
+    if batched:
+        batcher = open_batcher(journal, cache, batch, base_url=base_url_for(settings))
+        backend = BatchBackend(batcher, identity)
     else:
-        backend = BatchBackend(open_batcher(journal, cache, batch))
-    return ModelJudge(backend, cache, rubrics, model=model or DEFAULT_MODEL)
+        backend = make_backend(settings)
+    return ModelJudge(backend, cache, rubrics, model=settings.model, identity=identity)

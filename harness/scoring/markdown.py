@@ -1,52 +1,67 @@
 """Reading a turn the way a person does: markdown structure kept, code and quotations set aside.
 
-A turn becomes blocks (headings, list items, paragraphs) and each block becomes sentences, with
-markdown emphasis removed. Code (fenced or inline), quoted strings and blockquotes are replaced
-by a placeholder, so that a question mark inside them is not the speaker's own question.
+A turn is parsed by markdown-it-py (CommonMark plus tables) into blocks: headings (ATX and
+setext), list items (nested lists belong to the list around them), paragraphs and table rows.
+Each block becomes sentences, with markdown emphasis removed. Code (fenced, indented or inline),
+quoted strings and blockquotes are replaced by a placeholder, so that a question mark inside
+them is not the speaker's own question.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
 
 from harness.scoring.lexicon import normalize, straighten
 
-BlockKind = Literal["heading", "item", "para"]
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+BlockKind = Literal["heading", "item", "para", "row"]
 PLACEHOLDER = "(quoted)"
 
-_FENCE = re.compile(r"^\s*(```|~~~).*?(?:^\s*\1[^\n]*$|\Z)", re.S | re.M)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _DOUBLE_QUOTED = re.compile(r'"[^"\n]{1,400}"')
 # 'use a cache' but not the apostrophes of don't, users' or '90s.
 _SINGLE_QUOTED = re.compile(r"(?<![\w'])'(?=\w)[^'\n]{1,400}?(?<=[\w?.!,])'(?![\w'])")
-_BLOCKQUOTE = re.compile(r"^\s*>.*$", re.M)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*+\u2022])\s+(.*)$")
-_RULE_LINE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+# "• item": a bullet CommonMark does not know, common in model output.
+_BULLET = re.compile(r"^(\s*)\u2022(?=\s)", re.M)
 _EMPHASIS = re.compile(r"(\*\*|__|\*|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)|~~)")
 _SPACE = re.compile(r"\s+")
 # "?" and "!" end a sentence; "." only before what starts one (so "e.g. the cache" and "3.5" stay).
 _SENTENCE_END = re.compile(r"(?<=[?!])[\"')\]]*\s+|(?<=\.)[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
+_QUOTED_BLOCKS = ("fence", "code_block", "blockquote_open")
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
+_LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     kind: BlockKind
     text: str
-    list_group: int = -1  # consecutive items share a group id; -1 for headings and paragraphs
+    list_group: int = -1  # items of one list (nested ones included) share an id; -1 otherwise
 
 
-def mask_literals(text: str) -> str:
-    """Code, quoted strings and blockquotes replaced by a placeholder (their "?" are not asks)."""
-    text = straighten(text)
-    if "```" in text or "~~~" in text:
-        text = _FENCE.sub(PLACEHOLDER, text)
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@lru_cache(maxsize=4096)  # the rules read the same turn several times
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(_parser().parse(_BULLET.sub(r"\1-", text)))
+
+
+def mask_inline(text: str) -> str:
+    """Inline code and quoted strings replaced by a placeholder (their "?" are not asks)."""
     if "`" in text:
         text = _INLINE_CODE.sub(PLACEHOLDER, text)
-    if ">" in text:
-        text = _BLOCKQUOTE.sub("", text)
     if '"' in text:
         text = _DOUBLE_QUOTED.sub(PLACEHOLDER, text)
     if "'" in text:
@@ -54,14 +69,61 @@ def mask_literals(text: str) -> str:
     return text
 
 
+def _top_level_spans(text: str, types: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Line ranges [start, end) of the top-level blocks of the given token types."""
+    return [
+        (tok.map[0], tok.map[1])
+        for tok in _tokens(text)
+        if tok.level == 0 and tok.type in types and tok.map is not None
+    ]
+
+
 def without_quoted_blocks(text: str) -> str:
-    """Fenced code and blockquotes removed: what the speaker quotes (a prompt, a log, someone's
-    words) rather than says in its own voice."""
-    if "```" in text or "~~~" in text:
-        text = _FENCE.sub("", text)
-    if ">" in text:
-        text = _BLOCKQUOTE.sub("", text)
-    return text
+    """Code blocks (fenced or indented) and blockquotes removed: what the speaker quotes (a
+    prompt, a log, someone's words) rather than says in its own voice."""
+    spans = _top_level_spans(text, _QUOTED_BLOCKS)
+    if not spans:
+        return text
+    lines = text.splitlines()
+    dropped = {i for start, end in spans for i in range(start, end)}
+    return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
+
+
+def rewrite_tables(text: str, row: Callable[[list[str]], str]) -> str:
+    """Each table (header and body rows; the delimiter row dropped) replaced by one line per
+    row, `row(cells)`; the rest of the text unchanged."""
+    if "|" not in text:
+        return text
+    lines = text.splitlines()
+    replaced: dict[int, tuple[int, list[str]]] = {}
+    cells: list[str] = []
+    rows: list[str] = []
+    table_map: list[int] | None = None
+    for tok in _tokens(text):
+        if tok.type == "table_open" and tok.map is not None:
+            table_map, rows = tok.map, []
+        elif tok.type == "tr_open":
+            cells = []
+        elif tok.type == "inline" and table_map is not None:
+            cells.append(tok.content.strip())
+        elif tok.type == "tr_close":
+            rows.append(row(cells))
+        elif tok.type == "table_close" and table_map is not None:
+            replaced[table_map[0]] = (table_map[1], rows)
+            table_map = None
+    if not replaced:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i in replaced:
+            end, rows = replaced[i]
+            out += rows
+            i = end
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
 
 
 def strip_emphasis(text: str) -> str:
@@ -71,47 +133,52 @@ def strip_emphasis(text: str) -> str:
 
 
 def blocks(text: str, *, mask: bool = True) -> list[Block]:
-    """Headings, list items (with their continuation lines) and paragraphs, in order."""
-    out: list[Block] = []
-    current: list[str] = []
-    kind: BlockKind = "para"
-    group = -1
-    next_group = 0
+    """Headings, list items, paragraphs and table rows, in order. With `mask`, code blocks
+    become a placeholder, blockquotes are left out and inline literals are masked."""
+    return list(_blocks(text, mask))
 
-    def flush() -> None:
-        nonlocal current
-        joined = strip_emphasis(" ".join(current))
+
+@lru_cache(maxsize=4096)
+def _blocks(text: str, mask: bool) -> tuple[Block, ...]:
+    out: list[Block] = []
+    lists = quotes = 0
+    group, next_group = -1, 0
+    heading = in_table = False
+    row: list[str] = []
+
+    def add(kind: BlockKind, raw: str) -> None:
+        joined = strip_emphasis(mask_inline(raw) if mask else raw)
         if joined:
             out.append(Block(kind, joined, group if kind == "item" else -1))
-        current = []
 
-    for line in (mask_literals(text) if mask else text).splitlines():
-        if not line.strip() or _RULE_LINE.match(line):
-            flush()
-            kind = "para"
+    for tok in _tokens(straighten(text) if mask else text):
+        kind = tok.type
+        if kind in _LIST_OPEN:
+            if lists == 0:
+                group, next_group = next_group, next_group + 1
+            lists += 1
+        elif kind in _LIST_CLOSE:
+            lists -= 1
+        elif kind in ("blockquote_open", "blockquote_close"):
+            quotes += 1 if kind == "blockquote_open" else -1
+        elif mask and quotes:
             continue
-        heading = _HEADING.match(line)
-        item = _ITEM.match(line)
-        if heading:
-            flush()
-            group = -1
-            out.append(Block("heading", strip_emphasis(heading.group(1))))
-            kind = "para"
-        elif item:
-            flush()
-            if not out or out[-1].kind != "item" or group == -1:
-                group = next_group
-                next_group += 1
-            kind = "item"
-            current = [item.group(1)]
-        else:
-            if kind == "item" and not current:
-                kind, group = "para", -1
-            elif kind == "para" and not current:
-                group = -1
-            current.append(line.strip())
-    flush()
-    return out
+        elif kind in ("heading_open", "heading_close"):
+            heading = kind == "heading_open"
+        elif kind in ("table_open", "table_close"):
+            in_table = kind == "table_open"
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            add("row", " | ".join(c for c in row if c))
+        elif kind in ("fence", "code_block"):
+            add("item" if lists else "para", PLACEHOLDER if mask else tok.content)
+        elif kind == "inline":
+            if in_table:
+                row.append(tok.content.strip())
+            else:
+                add("heading" if heading else "item" if lists else "para", tok.content)
+    return tuple(out)
 
 
 def sentences(text: str) -> list[str]:

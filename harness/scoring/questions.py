@@ -127,8 +127,11 @@ def _ask_kind(sentence: str, normalized: str) -> AskKind | None:
 
 
 def _sentence_asks(index: int, block: Block) -> list[list[Ask]]:
-    """Each sentence's asks (a joined sentence gives several)."""
+    """Each sentence's asks (a joined sentence gives several). A table row asks nothing: its
+    cells are data laid out for the reader ("Consistency?" as a column head), not questions."""
     out: list[list[Ask]] = []
+    if block.kind == "row":
+        return out
     for sentence in sentences(block.text):
         normalized = normalize(sentence)
         kind = _ask_kind(sentence, normalized)

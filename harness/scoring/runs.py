@@ -6,12 +6,13 @@ run's transcripts; otherwise the run is scored again (deterministically) and sav
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.aio import run_sync
 from harness.contracts import ScoreRecord
 from harness.scoring import SCORER_VERSION
+from harness.scoring.registry import load_rules
 from harness.scoring.score import score_transcripts
 from harness.store.rundata import RunData, load_run
 from harness.store.runs import DEFAULT_RUNS_DIR, SCORES, write_json_atomic
@@ -31,19 +32,23 @@ def score_run(
     run: RunData, *, judge: Judge | None = None, progress: ProgressSink | None = None
 ) -> list[ScoreRecord]:
     """Score every transcript of a run (in its order) and save the scores with it, atomically.
-    Runs its own event loop: call it from synchronous code."""
-    records = asyncio.run(score_transcripts(run.transcripts, judge=judge, progress=progress))
+    Runs its own event loop (in a worker thread when one is already running)."""
+    records = run_sync(score_transcripts(run.transcripts, judge=judge, progress=progress))
     save_scores(run.run_dir, records)
     return records
 
 
 def scores_current(run: RunData) -> bool:
-    """Stored scores from this scorer version that cover exactly the run's transcripts."""
+    """Stored scores from this scorer version and the current project's rule set that cover
+    exactly the run's transcripts."""
     if run.scores is None:
         return False
     ids = [t.interview_id for t in run.transcripts]
+    rules = load_rules().sha256
     return [s.interview_id for s in run.scores] == ids and all(
-        getattr(s, "scorer_version", None) == SCORER_VERSION for s in run.scores
+        getattr(s, "scorer_version", None) == SCORER_VERSION
+        and getattr(s, "rules_sha256", None) == rules
+        for s in run.scores
     )
 
 

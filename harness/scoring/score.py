@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from harness.contracts import RULE_IDS, RuleResult, ScoreRecord, Transcript
+from harness.contracts import RuleResult, ScoreRecord, Transcript
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
-from harness.scoring.rules import CHECKS
+from harness.scoring.registry import RuleSet, load_rules
 from harness.scoring.view import view
 
 if TYPE_CHECKING:
@@ -26,18 +27,30 @@ if TYPE_CHECKING:
     from harness.simulate.progress import ProgressSink
 
 DETERMINISTIC = "deterministic"
+UNSCORED = "none"  # a judge-only rule scored without a judge
 # Below this many transcripts, scoring in one process is faster than starting a pool.
 POOL_MIN = 2000
 CHUNKS_PER_WORKER = 4
 OWN_SHARE = 0.95
 
 
-def score_transcript(transcript: Transcript) -> ScoreRecord:
-    """Every rule's verdict, the turns at fault with evidence, and the interviewer's score."""
+def _unjudged() -> RuleResult:
+    return RuleResult.model_validate(
+        {"verdict": "n/a", "note": "judge-only rule: scored with --judge"}
+    )
+
+
+def score_transcript(transcript: Transcript, rules: RuleSet | None = None) -> ScoreRecord:
+    """Every rule's verdict, the turns at fault with evidence, and the interviewer's score.
+    `rules`: the rule set (default: the current project's, see harness.scoring.registry)."""
+    ruleset = rules or load_rules()
     seen = view(transcript)
-    rules = {rule: CHECKS[rule](seen) for rule in RULE_IDS}
+    results = {
+        r.id: r.check(seen) if r.check is not None else _unjudged() for r in ruleset.rules.values()
+    }
+    scorers = {r.id: DETERMINISTIC if r.check else UNSCORED for r in ruleset.rules.values()}
     final = seen.scores.get(seen.feedback) if seen.feedback is not None else None
-    return _record(transcript, final, rules, dict.fromkeys(RULE_IDS, DETERMINISTIC))
+    return _record(transcript, final, results, scorers, rules_sha256=ruleset.sha256)
 
 
 def _record(
@@ -47,6 +60,8 @@ def _record(
     scorers: dict[str, str],
     **extra: Any,
 ) -> ScoreRecord:
+    """`rules_sha256` (an added field) names the rule set, so scores from different rule sets
+    are never mixed."""
     return ScoreRecord.model_validate(
         {
             "interview_id": transcript.interview_id,
@@ -75,20 +90,27 @@ def with_judge_verdicts(
                 result = result.model_copy(update={"opportunities": rules[rule].opportunities})
             rules[rule] = result
             scorers[rule] = judge_name
-    return _record(transcript, record.final_score, rules, scorers, judge=judge_name)
+    extra = {"rules_sha256": getattr(record, "rules_sha256", None), "judge": judge_name}
+    return _record(transcript, record.final_score, rules, scorers, **extra)
 
 
 # What the worker processes score: set before the pool forks, so they inherit it instead of
 # receiving pickled transcripts (unpickling pydantic models costs more than scoring them).
 _FORKED_INPUT: Sequence[Transcript] = ()
+_FORKED_RULES: RuleSet | None = None
 
 
 def _score_slice(bounds: tuple[int, int]) -> str:
     """Score a slice of the inherited input; one JSON string back is the cheapest to ship."""
     start, end = bounds
+    with snapshot():
+        return _dump_slice(start, end)
+
+
+def _dump_slice(start: int, end: int) -> str:
     return json.dumps(
         [
-            score_transcript(t).model_dump(mode="json", by_alias=True)
+            score_transcript(t, _FORKED_RULES).model_dump(mode="json", by_alias=True)
             for t in _FORKED_INPUT[start:end]
         ]
     )
@@ -102,11 +124,11 @@ def _rebuild(data: dict[str, Any]) -> ScoreRecord:
 
 
 def _score_here(
-    transcripts: Sequence[Transcript], progress: ProgressSink | None
+    transcripts: Sequence[Transcript], progress: ProgressSink | None, rules: RuleSet
 ) -> list[ScoreRecord]:
     records = []
     for t in transcripts:
-        records.append(score_transcript(t))
+        records.append(score_transcript(t, rules))
         if progress is not None:
             progress.advance(t.interview_id, "scored")
     return records
@@ -118,32 +140,45 @@ def score_many(
     workers: int | None = None,
     progress: ProgressSink | None = None,
     min_for_pool: int = POOL_MIN,
+    rules: RuleSet | None = None,
 ) -> list[ScoreRecord]:
     """Deterministic scores in input order. Inputs of `min_for_pool` transcripts or more are
     shared between this process and `workers - 1` forked ones (workers default: one per CPU),
     where processes can fork; below that a pool costs more than it saves."""
-    global _FORKED_INPUT
+    with snapshot():
+        return _score_many(transcripts, workers, progress, min_for_pool, rules)
+
+
+def _score_many(
+    transcripts: Sequence[Transcript],
+    workers: int | None,
+    progress: ProgressSink | None,
+    min_for_pool: int,
+    rules: RuleSet | None,
+) -> list[ScoreRecord]:
+    global _FORKED_INPUT, _FORKED_RULES
+    ruleset = rules or load_rules()
     workers = workers if workers is not None else (os.cpu_count() or 1)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or len(transcripts) < min_for_pool or not can_fork:
-        return _score_here(transcripts, progress)
+        return _score_here(transcripts, progress, ruleset)
     # This process scores the first share itself (a little less: it also unpacks the rest).
     own = int(len(transcripts) / workers * OWN_SHARE)
     size = max(1, -(-(len(transcripts) - own) // ((workers - 1) * CHUNKS_PER_WORKER)))
     bounds = [(i, min(i + size, len(transcripts))) for i in range(own, len(transcripts), size)]
-    _FORKED_INPUT = transcripts
+    _FORKED_INPUT, _FORKED_RULES = transcripts, ruleset
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
             shipped = pool.map(_score_slice, bounds)  # submitted now, run beside the next line
-            out = _score_here(transcripts[:own], progress)
+            out = _score_here(transcripts[:own], progress, ruleset)
             for (start, end), chunk in zip(bounds, shipped, strict=True):
                 out.extend(_rebuild(d) for d in json.loads(chunk))
                 if progress is not None:
                     for t in transcripts[start:end]:
                         progress.advance(t.interview_id, "scored")
     finally:
-        _FORKED_INPUT = ()
+        _FORKED_INPUT, _FORKED_RULES = (), None
     return out
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from harness.contracts import RULE_IDS, RuleResult, ScoreRecord
+from harness.contracts import RuleResult, ScoreRecord, scored_rules
+from harness.scoring.rubrics import rule_order
 
 SHORT_NAMES = {
     "opening": "opening",
@@ -42,7 +43,7 @@ def verdict_table(records: Sequence[ScoreRecord]) -> pd.DataFrame:
             "interview": r.interview_id,
             "score": "-" if r.final_score is None else f"{r.final_score:g}",
         }
-        row.update({SHORT_NAMES[rule]: compact(r.rules[rule]) for rule in RULE_IDS})
+        row.update({SHORT_NAMES.get(rule, rule): compact(res) for rule, res in r.rules.items()})
         if getattr(r, "judge_error", None):
             row["note"] = "judge failed"
         rows.append(row)
@@ -52,9 +53,10 @@ def verdict_table(records: Sequence[ScoreRecord]) -> pd.DataFrame:
 def rule_counts(records: Sequence[ScoreRecord]) -> pd.DataFrame:
     """Per rule: how many interviews pass, fail, or give it no chance, and the fail rate among
     those where it applied."""
+    rule_ids = scored_rules(records)
     verdicts = pd.DataFrame(
-        [{rule: r.rules[rule].verdict for rule in RULE_IDS} for r in records],
-        columns=list(RULE_IDS),
+        [{rule: r.rules[rule].verdict for rule in r.rules} for r in records],
+        columns=list(rule_ids),
     )
     counts = (
         verdicts.apply(lambda col: col.value_counts())
@@ -85,7 +87,7 @@ def render_table(records: Sequence[ScoreRecord]) -> str:
     )
     if judged:
         judges = sorted({name for _, name in judged})
-        rules = sorted({rule for rule, _ in judged}, key=RULE_IDS.index)
+        rules = sorted({rule for rule, _ in judged}, key=rule_order)
         legend.append(f"judged by {', '.join(judges)}: {', '.join(rules)}; the rest deterministic")
     return "\n".join(
         [

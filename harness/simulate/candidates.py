@@ -100,6 +100,10 @@ class ModelCandidate:
     sample_index: int
     seed: int
     done: list[Plant] = field(default_factory=list)
+    # The stage direction given with each interviewer turn (by turn index), kept so every
+    # request repeats the previous one word for word and grows at its end: the vendor's
+    # prompt cache then reads the whole earlier conversation instead of none of it.
+    directions: dict[int, str] = field(default_factory=dict)
 
     def _due(self, elapsed_s: float) -> list[Plant]:
         card = self.persona.card
@@ -107,15 +111,20 @@ class ModelCandidate:
         return [p for p in plants if p.at_minute * 60 <= elapsed_s and p not in self.done]
 
     def _messages(self, turns: list[Turn], elapsed_s: float, due: list[Plant]) -> list[ChatMessage]:
-        # The candidate's own view starts at the interviewer's problem statement (turn 3).
-        messages = [
-            ChatMessage(role="user" if t.role == "interviewer" else "assistant", content=t.text)
-            for t in turns[3:]
-        ]
+        """The candidate's view, from the interviewer's problem statement (turn 3) on; each
+        interviewer turn it answered carries the stage direction it was answered under."""
         moves = "; ".join(f"{p.kind} (topic: {p.topic or ''})" for p in due)
         direction = f"[Stage direction, not spoken: {clock_prefix(elapsed_s)[1:-1]} of 45:00."
         direction += f" Planted moves due now: {moves}]" if due else "]"
-        messages[-1] = ChatMessage(role="user", content=f"{direction}\n\n{messages[-1].content}")
+        self.directions[len(turns) - 1] = direction
+        messages = []
+        for index, t in enumerate(turns[3:], start=3):
+            if t.role == "candidate":
+                messages.append(ChatMessage(role="assistant", content=t.text))
+                continue
+            given = self.directions.get(index)
+            text = f"{given}\n\n{t.text}" if given else t.text
+            messages.append(ChatMessage(role="user", content=text))
         return messages
 
     async def next_move(self, turns: list[Turn], elapsed_s: float) -> CandidateMove | None:

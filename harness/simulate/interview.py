@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from harness.backends.base import Backend, ChatMessage, ModelRequest, ModelResponse, Usage
 from harness.backends.pricing import call_record
-from harness.backends.synthetic.lexicon import PROBLEM_LABELS
 from harness.config.personas import Persona
+from harness.config.problems import problem as problem_spec
 from harness.config.prompts import PromptVersion
 from harness.config.suites import Limits, RoleSettings
 from harness.contracts import Annotation, Transcript, Turn
@@ -74,7 +74,7 @@ def opening_text(prompt_text: str) -> str:
 
 
 def pick_text(problem: str) -> str:
-    return f"Let's do the {PROBLEM_LABELS[problem]}."
+    return f"Let's do the {problem_spec(problem).label}."
 
 
 @dataclass

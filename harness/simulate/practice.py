@@ -141,7 +141,7 @@ async def play(
         interview_id=interview_id,
         prompt_version=setup.prompt.id,
         persona=HUMAN,
-        problem=setup.problem,  # type: ignore[arg-type]
+        problem=setup.problem,
         turns=run.turns,
         meta={
             "synthetic": setup.synthetic,

@@ -26,7 +26,13 @@ from harness.backends.batch import (
 )
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
 from harness.backends.pricing import call_record
-from harness.backends.registry import close_backend, make_backend
+from harness.backends.registry import (
+    base_url_for,
+    cache_identity,
+    check_role,
+    close_backend,
+    make_backend,
+)
 from harness.config.prompts import PromptVersion, load_prompt
 from harness.config.suites import RoleSettings
 from harness.contracts import Transcript, Turn
@@ -151,12 +157,17 @@ async def regrade_run_async(
     todo = [j for j in jobs if (j.transcript.interview_id, j.regrade_index) not in done]
     role = manifest.interviewer
     try:
+        # The suite's settings carry the server, key variable and price; older manifests
+        # only the role record.
         settings = RoleSettings.model_validate(
-            role.model_dump(include={"backend", "model", "max_tokens"})
+            manifest.suite.get("interviewer")
+            or role.model_dump(include={"backend", "model", "max_tokens"})
         )
     except ValidationError as err:
         raise from_validation_error(run_dir / MANIFEST, err, prefix="interviewer") from None
     clock = str(manifest.suite.get("clock", "off"))
+    if backend is None:
+        check_role(settings, run_dir / MANIFEST, "interviewer")
     if batch is None and BatchJournal(run_dir / JOURNAL).pending():
         batch = BatchOptions()
     batched = backend is None and batches_role(settings, batch)
@@ -166,13 +177,19 @@ async def regrade_run_async(
         )
     cache = ResponseCache(run_dir.parent / CACHE_FILE)
     sink = progress or default_progress()
+    identity = cache_identity(settings)
     inner = backend or (
-        BatchBackend(open_batcher(run_dir / JOURNAL, cache, batch, sink=sink))
+        BatchBackend(
+            open_batcher(
+                run_dir / JOURNAL, cache, batch, sink=sink, base_url=base_url_for(settings)
+            ),
+            identity,
+        )
         if batched
         else make_backend(settings)
     )
     counter = CallCounter()
-    interviewer = CachedBackend(inner, cache, counter)
+    interviewer = CachedBackend(inner, cache, counter, identity, share_in_flight=not batched)
     # Batched, every call goes at once: the stage is one batch.
     width = len(todo) if batched else concurrency or int(manifest.suite.get("concurrency", 8))
     limit = asyncio.Semaphore(max(1, width))

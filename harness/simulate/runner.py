@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.aio import run_sync
 from harness.backends.base import Backend, Usage
 from harness.backends.batch import JOURNAL, BatchBackend, BatchOptions, batches_role, open_batcher
 from harness.backends.cache import CachedBackend, CallCounter, ResponseCache
-from harness.backends.registry import close_backend, make_backend
+from harness.backends.ratelimit import AdaptiveLimiter, LimitedBackend
+from harness.backends.registry import base_url_for, cache_identity, close_backend, make_backend
 from harness.config.suites import LoadedSuite, RoleSettings
 from harness.contracts import Transcript
 from harness.errors import InputError
+from harness.project import snapshot
 from harness.scoring import SCORER_VERSION
 from harness.scoring.rubrics import rubrics_sha256
 from harness.simulate.candidates import CandidatePlayer, ModelCandidate, ScriptedCandidate
@@ -97,12 +100,13 @@ def fingerprint(loaded: LoadedSuite) -> dict[str, Any]:
 def new_manifest(loaded: LoadedSuite, run_id: str, planned: int) -> Manifest:
     suite = loaded.suite
 
-    def role(settings: Any) -> RoleRecord:
+    def role(settings: RoleSettings) -> RoleRecord:
         return RoleRecord(
             backend=settings.backend,
             model=settings.model,
             max_tokens=settings.max_tokens,
             synthetic=settings.backend == "synthetic",
+            base_url=base_url_for(settings),
         )
 
     return Manifest(
@@ -159,13 +163,20 @@ def _finished(run_dir: Path) -> dict[str, Transcript]:
 
 
 def _totals(manifest: Manifest, transcripts: list[Transcript]) -> None:
-    usage = Usage()
+    usage = billed = replayed = Usage()
     cost = spent = 0.0
     for t in transcripts:
         usage = usage + Usage.model_validate(t.meta.get("usage", {}))
         cost += float(t.meta.get("cost_usd", 0.0))
         spent += sum(c["cost_usd"] for c in t.meta.get("calls", []) if not c.get("cached"))
+        for call in t.meta.get("calls", []):
+            if call.get("cached"):
+                replayed = replayed + Usage.model_validate(call["usage"])
+            else:
+                billed = billed + Usage.model_validate(call["usage"])
     manifest.usage = usage
+    manifest.billed_usage = billed
+    manifest.replayed_usage = replayed
     manifest.cost_usd = round(cost, 6)
     manifest.spent_usd = round(spent, 6)
     manifest.interviews_done = len(transcripts)
@@ -208,11 +219,17 @@ async def run_suite_async(
     owned: list[Backend] = []  # made here, so closed here; injected backends belong to the caller
 
     def backend_for(settings: RoleSettings, injected: Backend | None) -> CachedBackend:
+        identity = cache_identity(settings)
+        if injected is None and batcher is not None and batches_role(settings, batch):
+            # Batched calls wait for their round's batch: no concurrency limit applies.
+            batched = BatchBackend(batcher, identity)
+            owned.append(batched)
+            return CachedBackend(batched, cache, counter, identity, share_in_flight=False)
         if injected is None:
-            batched = batcher is not None and batches_role(settings, batch)
-            injected = BatchBackend(batcher) if batcher and batched else make_backend(settings)
+            injected = make_backend(settings)
             owned.append(injected)
-        return CachedBackend(injected, cache, counter)
+        limited = LimitedBackend(injected, AdaptiveLimiter(suite.concurrency))
+        return CachedBackend(limited, cache, counter, identity)
 
     todo = [p for p in plans if p.interview_id not in done]
     sink = progress or default_progress()
@@ -220,9 +237,12 @@ async def run_suite_async(
     if batch is None and (run_dir / JOURNAL).is_file():
         batch = BatchOptions()
     roles = [suite.interviewer, *([suite.candidate] if loaded.models_candidate() else [])]
+    batched_roles = [r for r in roles if batches_role(r, batch)]
     batcher = (
-        open_batcher(run_dir / JOURNAL, cache, batch, sink=sink)
-        if any(batches_role(r, batch) for r in roles)
+        open_batcher(
+            run_dir / JOURNAL, cache, batch, sink=sink, base_url=base_url_for(batched_roles[0])
+        )
+        if batched_roles
         else None
     )
     # Batched, every interview runs at once: each round's calls then share one batch.
@@ -281,4 +301,7 @@ async def run_suite_async(
 
 
 def run_suite(loaded: LoadedSuite, runs_dir: Path, **kwargs: Any) -> Path:
-    return asyncio.run(run_suite_async(loaded, runs_dir, **kwargs))
+    """`run_suite_async` from synchronous code, also inside a running event loop (Jupyter);
+    project files (problems, rules) are read once for the run."""
+    with snapshot():
+        return run_sync(run_suite_async(loaded, runs_dir, **kwargs))

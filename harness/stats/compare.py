@@ -60,9 +60,9 @@ from harness.stats.metrics import (
     persona_sums,
 )
 from harness.stats.power import RepeatsNeeded, repeats_to_settle
-from harness.stats.tables import arm_labels, interview_table
+from harness.stats.tables import arm_labels, interview_table, table_rules
 from harness.store.rundata import RunData
-from harness.store.runs import MANIFEST
+from harness.store.runs import MANIFEST, SCORES
 
 ALPHA = 0.05
 METHOD = "studentized (bootstrap-t) cluster bootstrap over personas"
@@ -210,6 +210,23 @@ def _flatten(value: Any, prefix: str) -> dict[str, str]:
             out.update(_flatten(sub, f"{prefix}.{key}"))
         return out
     return {prefix: repr(value)}
+
+
+def refuse_mixed_rule_sets(runs: list[RunData]) -> None:
+    """Runs scored with different rule sets (`rules_sha256` of their scores) never compare,
+    whatever --allow-drift says: their metrics are not the same metrics."""
+    first: str | None = None
+    for run in runs:
+        for record in run.scores or []:
+            sha = getattr(record, "rules_sha256", None)
+            first = first or sha
+            if sha != first:
+                raise InputError(
+                    run.run_dir / SCORES,
+                    "rules_sha256",
+                    "runs were scored with different rule sets (rubrics); score them again in "
+                    "one project (`sdi score RUN`) to compare them",
+                )
 
 
 def fingerprint_drift(runs: list[RunData]) -> list[Drift]:
@@ -575,7 +592,7 @@ def compare_arms(
             "the versions did not meet the same personas: unpaired comparison (personas "
             "resampled within each version); repeats needed are not computed"
         )
-    specs = metric_specs()
+    specs = metric_specs(table_rules(table))
     metrics = []
     for spec in specs:
         if spec.kind == "icc":
@@ -653,6 +670,7 @@ def compare_runs(
     a direction (Bonferroni). The gate passes its own family's level."""
     if not runs:
         raise InputError(None, "runs", "nothing to compare")
+    refuse_mixed_rule_sets(runs)
     drift = fingerprint_drift(runs)
     if drift and not allow_drift:
         first = runs[0].manifest.run_id

@@ -19,7 +19,6 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from scipy import stats
 
-from harness.contracts import RULE_IDS
 from harness.stats.measures import (
     Interval,
     PassHatK,
@@ -33,7 +32,7 @@ from harness.stats.measures import (
     pooled_within_sd,
     wilson,
 )
-from harness.stats.tables import interview_table, rule_table
+from harness.stats.tables import interview_table, rule_table, table_rules
 from harness.store.rundata import RunData
 
 STRONG_LEVELS = ("senior", "staff")
@@ -195,7 +194,7 @@ def _version(
         personas=[persona_scores(g) for _, g in table.groupby("persona", sort=True)],
         agreement=agreement(table),
         validity=validity(table),
-        rules=[rule_consistency(rule, rules[rules["rule"] == rule]) for rule in RULE_IDS],
+        rules=[rule_consistency(rule, rules[rules["rule"] == rule]) for rule in table_rules(table)],
         variance=variance_decomposition(regrades),
     )
 

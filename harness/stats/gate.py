@@ -45,14 +45,23 @@ from harness.store.runs import write_json_atomic
 
 GateStatus = Literal["pass", "fail", "warn", "skip"]
 Outcome = Literal["pass", "fail", "inconclusive", "not measured"]
-KNOWN_METRICS = tuple(spec.id for spec in metric_specs())
-DIRECTED = tuple(spec.id for spec in metric_specs() if spec.higher_is_better is not None)
+
+
+def known_metrics() -> tuple[str, ...]:
+    """Metric ids for the current project's rule set (its own rules included)."""
+    return tuple(spec.id for spec in metric_specs())
+
+
+def directed_metrics() -> tuple[str, ...]:
+    """Metrics with a better direction: the ones a regression gate can judge."""
+    return tuple(spec.id for spec in metric_specs() if spec.higher_is_better is not None)
 
 
 def _known(patterns: dict[str, float]) -> dict[str, float]:
+    known = known_metrics()
     for pattern in patterns:
-        if not any(fnmatch.fnmatchcase(m, pattern) for m in KNOWN_METRICS):
-            raise ValueError(f"'{pattern}' matches no metric (known: {', '.join(KNOWN_METRICS)})")
+        if not any(fnmatch.fnmatchcase(m, pattern) for m in known):
+            raise ValueError(f"'{pattern}' matches no metric (known: {', '.join(known)})")
     return patterns
 
 
@@ -130,7 +139,7 @@ class GateConfig(BaseModel):
     def regression_margins(self) -> dict[str, float]:
         """Margins for the comparison: every metric with a direction a regression gate names."""
         out: dict[str, float] = {}
-        for metric in DIRECTED:
+        for metric in directed_metrics():
             keys = [k for k in self.regression if fnmatch.fnmatchcase(metric, k)]
             if keys:
                 out[metric] = self.regression[max(keys, key=lambda k: (k == metric, len(k)))]

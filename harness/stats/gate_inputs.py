@@ -12,6 +12,7 @@ from pathlib import Path
 from harness.config.prompts import load_prompt
 from harness.config.suites import LoadedSuite, load_suite
 from harness.errors import InputError
+from harness.project import current_project
 from harness.scoring.runs import scored_run
 from harness.simulate.progress import ProgressSink
 from harness.simulate.runner import run_suite
@@ -27,14 +28,14 @@ def suite_for_prompt(loaded: LoadedSuite, prompt_path: Path) -> LoadedSuite:
 
 
 def prompt_path_for(ref: str, loaded: LoadedSuite) -> Path | None:
-    """A prompt file path as given, or a prompt id looked up in the suite's prompts_dir."""
+    """A prompt file path as given, or a prompt id looked up in the suite's prompts_dir (the
+    project's, then the built-in one)."""
     as_path = Path(ref)
     if as_path.is_file():
         return as_path
     if "/" not in ref and not ref.endswith(".md"):
         by_id = Path(loaded.path).parent / loaded.suite.prompts_dir / f"{ref}.md"
-        if by_id.is_file():
-            return by_id
+        return current_project().locate(by_id)
     return None
 
 

@@ -15,12 +15,12 @@ cluster bootstrap over personas resamples those sums.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 
-from harness.contracts import RULE_IDS
 from harness.stats.tables import rule_column
 
 MetricKind = Literal["rate", "mean", "spread", "icc"]
@@ -36,12 +36,17 @@ class MetricSpec:
     binary: bool = False  # each interview's outcome is 0 or 1 (pass, in band)
 
 
-def metric_specs() -> list[MetricSpec]:
+def metric_specs(rule_ids: Sequence[str] | None = None) -> list[MetricSpec]:
+    """Every metric, for the given rules (default: the current project's rule set)."""
+    if rule_ids is None:
+        from harness.scoring.registry import load_rules
+
+        rule_ids = load_rules().ids
     rules = [
         MetricSpec(
             f"rule:{r}", f"{r} adherence (interviews passing)", "rate", True, "share", binary=True
         )
-        for r in RULE_IDS
+        for r in rule_ids
     ]
     return [
         *rules,

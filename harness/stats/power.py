@@ -23,7 +23,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from harness.errors import InputError
 from harness.stats.measures import within_variance
 from harness.stats.metrics import interview_outcomes, metric_specs
-from harness.stats.tables import interview_table
+from harness.stats.tables import interview_table, table_rules
 from harness.store.rundata import RunData
 
 MAX_REPEATS = 1000
@@ -296,7 +296,7 @@ def plan_from_run(
     table = interview_table(run)
     arm = str(table["arm"].iloc[0])
     rows = table[table["arm"] == arm]
-    specs = [s for s in metric_specs() if s.kind in ("rate", "mean")]
+    specs = [s for s in metric_specs(table_rules(table)) if s.kind in ("rate", "mean")]
     if metrics:
         unknown = [m for m in metrics if m not in {s.id for s in specs}]
         if unknown:

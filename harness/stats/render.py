@@ -1,18 +1,28 @@
-"""Consistency and comparison reports as aligned text (terminal) or markdown (PRs, docs).
+"""Consistency and comparison reports as terminal tables (rich) or markdown (PRs, docs).
 
 A report becomes a list of `Section`s (a title, lines of prose, and at most one table); the
-two writers only lay them out, so the text and markdown forms always say the same thing.
+two writers only lay them out, so the text and markdown forms always say the same thing. The
+terminal writer fits the table to the terminal's width: it leaves out columns in the section's
+`drop_order` (least useful first) and wraps the rest; a column named in no drop order, such as
+the verdict, is always shown.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from harness.stats.compare import Comparison, Contrast, MetricComparison, decision_text
 from harness.stats.consistency import ConsistencyReport, VersionConsistency
 from harness.stats.measures import Interval
 from harness.stats.power import MetricPlan, RatePlan
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 SYNTHETIC_LABEL = "SYNTHETIC backend: offline stand-in, not model output"
 STAND_IN_NOTE = (
@@ -29,6 +39,24 @@ class Section:
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    drop_order: list[str] = field(default_factory=list)
+    """Headers the terminal may leave out when the table is too wide, least useful first."""
+
+
+# Terminal colours of the words that carry a decision (verdicts, gate and rule statuses).
+VERDICT_STYLES = {
+    "improved": "bold green",
+    "regressed": "bold red",
+    "changed": "magenta",
+    "no change": "cyan",
+    "inconclusive": "yellow",
+    "not tested": "dim",
+    "pass": "green",
+    "fail": "bold red",
+    "warn": "yellow",
+}
+DEFAULT_WIDTH = 100  # a terminal whose size cannot be read
+UNBOUNDED = 100_000  # output to a pipe or file: lines as long as they are
 
 
 def num(value: float | None, digits: int = 2) -> str:
@@ -49,17 +77,81 @@ def interval(iv: Interval, digits: int = 2) -> str:
     return iv.text(digits)
 
 
-def to_text(sections: list[Section]) -> str:
-    out: list[str] = []
-    for s in sections:
-        out += [s.title, "=" * len(s.title)] if not out else ["", s.title, "-" * len(s.title)]
-        out += s.lines
+def _table(s: Section, keep: list[int]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for i in keep:
+        verdictish = any(r[i] in VERDICT_STYLES for r in s.rows)
+        table.add_column(s.headers[i], overflow="fold", no_wrap=verdictish)
+    for row in s.rows:
+        table.add_row(*(Text(row[i], style=VERDICT_STYLES.get(row[i], "")) for i in keep))
+    return table
+
+
+def _natural_width(s: Section, keep: list[int]) -> int:
+    """Width of the table with no cell wrapped: widest cell per column, two spaces between."""
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(s.headers[i]), *(cell_len(r[i]) for r in s.rows)) for i in keep]
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def _fitted(s: Section, width: int) -> tuple[Table, list[str]]:
+    """The section's table without as few droppable columns as it takes to fit `width`."""
+    keep = list(range(len(s.headers)))
+    dropped: list[str] = []
+    droppable = [h for h in s.drop_order if h in s.headers]
+    while droppable and _natural_width(s, keep) > width:
+        header = droppable.pop(0)
+        keep.remove(s.headers.index(header))
+        dropped.append(header)
+    return _table(s, keep), dropped
+
+
+def terminal_width() -> int | None:
+    """Columns to fit: the terminal's (or $COLUMNS); None when output goes to a pipe or a file,
+    which get every column and unwrapped lines (for grep)."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return None
+
+
+def to_text(sections: list[Section], width: int | None = None, colour: bool = False) -> str:
+    """Sections laid out for a terminal `width` columns wide, with coloured verdicts when
+    `colour`; no line is wider than `width`. Without a width nothing is wrapped or left out."""
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or UNBOUNDED,
+        force_terminal=colour,
+        no_color=not colour,
+        color_system="standard" if colour else None,
+        highlight=False,
+        emoji=False,
+    )
+    for i, s in enumerate(sections):
+        if i:
+            console.print()
+        console.print(Text(s.title, style="bold"))
+        console.print(Text(("=" if i == 0 else "-") * min(cell_len(s.title), console.width)))
+        for line in s.lines:
+            console.print(Text(line))
         if s.rows:
-            widths = [max(len(h), *(len(r[i]) for r in s.rows)) for i, h in enumerate(s.headers)]
-            out.append("  ".join(h.ljust(w) for h, w in zip(s.headers, widths, strict=True)))
-            out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in s.rows]
-        out += [f"  {n}" for n in s.notes]
-    return "\n".join(line.rstrip() for line in out) + "\n"
+            table, dropped = _fitted(s, console.width)
+            console.print(table)
+            if dropped:
+                left_out = f"  ({', '.join(dropped)} left out to fit {console.width} columns; "
+                console.print(Text(left_out + "--format md shows every column)", style="dim"))
+        for note in s.notes:
+            console.print(Text(f"  {note}"))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def _inert(text: str) -> str:
@@ -118,6 +210,7 @@ def _version_sections(v: VersionConsistency) -> list[Section]:
             "in band",
             "MAE to band",
         ],
+        drop_order=["mode (share)", "range", "MAE to band", "level", "band", "SD"],
         rows=[
             [
                 p.persona,
@@ -163,6 +256,7 @@ def _version_sections(v: VersionConsistency) -> list[Section]:
     rules = Section(
         f"{tag}: rules (pass rate among interviews where the rule applied; pass^k over personas)",
         headers=["rule", "applicable", "pass rate [95%]", "pass^k, k=1..n", "violations/chances"],
+        drop_order=["violations/chances", "applicable", "pass^k, k=1..n"],
         rows=[
             [
                 r.rule,
@@ -267,6 +361,15 @@ def contrast_section(c: Contrast) -> Section:
             "verdict",
             "repeats/persona to settle",
         ],
+        drop_order=[
+            "test",
+            "p",
+            "repeats/persona to settle",
+            "margin",
+            "baseline",
+            "candidate",
+            "p(Holm)",
+        ],
         rows=[
             [
                 m.metric,
@@ -297,6 +400,7 @@ def comparison_sections(comparison: Comparison) -> list[Section]:
         "Prompt version comparison",
         lines=lines,
         headers=["version", "run", "prompt sha256", "interviews", "personas", "seed"],
+        drop_order=["seed", "prompt sha256", "personas"],
         rows=[
             [
                 a.arm,
@@ -330,6 +434,7 @@ def run_plan_section(plans: list[MetricPlan], effect: float) -> Section:
     return Section(
         title,
         headers=["metric", "now", "personas", "within-persona variance", "repeats per persona"],
+        drop_order=["within-persona variance", "personas"],
         rows=[
             [
                 p.metric,
@@ -364,5 +469,6 @@ def rate_plan_section(plan: RatePlan) -> Section:
     )
 
 
-def render(sections: list[Section], markdown: bool) -> str:
-    return to_markdown(sections) if markdown else to_text(sections)
+def render(sections: list[Section], markdown: bool, colour: bool = False) -> str:
+    """Markdown, or text fitted to the terminal when there is one."""
+    return to_markdown(sections) if markdown else to_text(sections, terminal_width(), colour)

@@ -21,11 +21,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from scipy import stats
 
+from harness.errors import InputError
+from harness.simulate.progress import ProgressSink
 from harness.stats.compare import compare_runs
 from harness.stats.gate import GateConfig, GateReport, Stopping, evaluate_gates
+from harness.stats.gate_inputs import run_prompt, side_source
 from harness.store.rundata import RunData
 
 METHOD = "Lan-DeMets {kind} alpha spending over {looks} looks (union bound, Lan and DeMets 1983)"
@@ -122,4 +126,45 @@ def _stopping(
         },
         reason=reason,  # type: ignore[arg-type]
         method=METHOD.format(kind=kind, looks=len(planned)) if looks else "one look",
+    )
+
+
+def gate_report(
+    config: GateConfig,
+    baseline: str,
+    candidate: str,
+    *,
+    suite: Path,
+    runs_dir: Path,
+    progress: ProgressSink | None = None,
+    allow_drift: bool = False,
+) -> GateReport:
+    """`sdi gate` as a library call: both sides as runs (one look), a run and a prompt (the
+    prompt run at the run's repeats, one look), or two prompt versions run in stages until
+    decided."""
+    sources = [
+        side_source(ref, option=option, suite_path=suite, runs_dir=runs_dir)
+        for ref, option in ((baseline, "--baseline"), (candidate, "--candidate"))
+    ]
+
+    def at(source: RunData | Path, repeats: int | None) -> RunData:
+        if isinstance(source, Path):
+            return run_prompt(
+                source, suite_path=suite, runs_dir=runs_dir, repeats=repeats, progress=progress
+            )
+        return source
+
+    fixed_repeats = next(
+        (int(s.manifest.suite.get("repeats", 1)) for s in sources if not isinstance(s, Path)),
+        None,
+    )
+    if fixed_repeats is not None:
+        sides = Sides(at(sources[0], fixed_repeats), at(sources[1], fixed_repeats))
+        if sides.baseline.run_dir == sides.candidate.run_dir:
+            raise InputError(None, "--candidate", "baseline and candidate are the same run")
+        return run_sequential(config, None, sides, allow_drift=allow_drift)
+    return run_sequential(
+        config,
+        lambda repeats: Sides(at(sources[0], repeats), at(sources[1], repeats)),
+        allow_drift=allow_drift,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from harness.config.personas import LEVEL_RANK
-from harness.contracts import RULE_IDS
+from harness.contracts import RULE_IDS, scored_rules
 from harness.errors import InputError
 from harness.store.rundata import RunData
 from harness.store.runs import SCORES
@@ -63,6 +63,9 @@ def interview_table(runs: RunData | list[RunData]) -> pd.DataFrame:
             raise InputError(
                 run.run_dir / SCORES, None, "run is not scored yet: `sdi score RUN` writes it"
             )
+    rule_ids = scored_rules(s for run in run_list for s in run.scores or [])
+    for run in run_list:
+        assert run.scores is not None
         scores = {s.interview_id: s for s in run.scores}
         sha = {p.id: p.sha256 for p in run.manifest.prompts}
         for t in run.transcripts:
@@ -85,7 +88,7 @@ def interview_table(runs: RunData | list[RunData]) -> pd.DataFrame:
                 "synthetic": bool(t.meta.get("synthetic", run.manifest.synthetic)),
                 "final_score": np.nan,
             }
-            for rule in RULE_IDS:
+            for rule in rule_ids:
                 result = record.rules.get(rule) if record else None
                 row[rule_column(rule, "verdict")] = result.verdict if result else None
                 row[rule_column(rule, "violations")] = len(result.turns) if result else np.nan
@@ -94,7 +97,8 @@ def interview_table(runs: RunData | list[RunData]) -> pd.DataFrame:
             if record is not None and record.final_score is not None:
                 row["final_score"] = float(record.final_score)
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=_columns())
+    frame = pd.DataFrame(rows, columns=_columns(rule_ids))
+    frame.attrs["rules"] = rule_ids
     frame["in_band"] = np.where(
         frame["final_score"].isna() | frame["band_lo"].isna(),
         np.nan,
@@ -104,10 +108,15 @@ def interview_table(runs: RunData | list[RunData]) -> pd.DataFrame:
     return frame
 
 
-def _columns() -> list[str]:
+def table_rules(interviews: pd.DataFrame) -> tuple[str, ...]:
+    """The rules an interview table holds (the rule set its runs were scored with)."""
+    return tuple(interviews.attrs.get("rules", RULE_IDS))
+
+
+def _columns(rule_ids: tuple[str, ...]) -> list[str]:
     per_rule = [
         rule_column(rule, what)
-        for rule in RULE_IDS
+        for rule in rule_ids
         for what in ("verdict", "violations", "opportunities")
     ]
     return [*ID_COLUMNS, "final_score", *per_rule]
@@ -117,7 +126,7 @@ def rule_table(interviews: pd.DataFrame) -> pd.DataFrame:
     """The long form: one row per (interview, rule) with `applicable` (verdict is not n/a),
     `passed` (1.0, 0.0, or NaN when n/a or unscored), violations and opportunities."""
     parts = []
-    for rule in RULE_IDS:
+    for rule in table_rules(interviews):
         part = interviews[list(ID_COLUMNS)].copy()
         part["rule"] = rule
         verdict = interviews[rule_column(rule, "verdict")]

@@ -23,6 +23,7 @@ class RoleRecord(BaseModel):
     model: str
     max_tokens: int
     synthetic: bool
+    base_url: str | None = Field(default=None, description="the server the role's calls went to")
 
 
 class Manifest(BaseModel):
@@ -50,7 +51,13 @@ class Manifest(BaseModel):
     interviews_done: int = 0
     model_calls: int = 0
     cache_hits: int = 0
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = Field(default_factory=Usage, description="every call's, replays included")
+    billed_usage: Usage = Field(
+        default_factory=Usage, description="calls a model answered (and billed) in this run"
+    )
+    replayed_usage: Usage = Field(
+        default_factory=Usage, description="calls the response cache answered (not billed)"
+    )
     cost_usd: float = Field(default=0.0, description="estimate for every call the run used")
     spent_usd: float = Field(default=0.0, description="estimate for calls not served by cache")
     fingerprint: dict[str, Any] = Field(

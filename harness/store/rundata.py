@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.contracts import ScoreRecord, Transcript, load_transcripts
+from harness.contracts import BadLine, ScoreRecord, Transcript, iter_transcripts, load_transcripts
 from harness.errors import InputError
 from harness.store.manifest import Manifest
 from harness.store.runs import (
@@ -64,14 +64,29 @@ def _read_records(path: Path, model: type[M]) -> list[M]:
     return out
 
 
-def load_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> RunData:
-    """Read a run by id or folder; scores and regrades are read when they exist."""
+def _without_turns(path: Path) -> list[Transcript]:
+    """Every transcript of a file with its turns and its per-call records (`meta.calls`)
+    dropped as it is read."""
+    out: list[Transcript] = []
+    for item in iter_transcripts(path):
+        if isinstance(item, BadLine):
+            raise InputError(item.path, item.field, item.error)
+        meta = {k: v for k, v in item.meta.items() if k != "calls"}
+        out.append(item.model_copy(update={"turns": [], "meta": meta}))
+    return out
+
+
+def load_run(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR, *, turns: bool = True) -> RunData:
+    """Read a run by id or folder; scores and regrades are read when they exist. With
+    `turns=False` the transcripts come without their turns and per-call records (ids, meta and
+    scores are what the statistics read): a fraction of the memory on a long run."""
     run_dir = find_run_dir(ref, runs_dir)
     scores_path = run_dir / SCORES
+    path = run_dir / TRANSCRIPTS
     return RunData(
         run_dir=run_dir,
         manifest=read_manifest(run_dir),
-        transcripts=load_transcripts(run_dir / TRANSCRIPTS),
+        transcripts=load_transcripts(path) if turns else _without_turns(path),
         scores=_read_records(scores_path, ScoreRecord) if scores_path.is_file() else None,
         regrades=_read_records(run_dir / REGRADES, RegradeRecord),
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import InputError
-from harness.store.manifest import Manifest
+
+if TYPE_CHECKING:  # the CLI reads DEFAULT_RUNS_DIR at start-up; models load on use
+    from harness.store.manifest import Manifest
 
 MANIFEST = "manifest.json"
 TRANSCRIPTS = "transcripts.jsonl"
@@ -25,6 +28,8 @@ def find_run_dir(ref: str | Path, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
 
 
 def read_manifest(run_dir: Path) -> Manifest:
+    from harness.store.manifest import Manifest
+
     path = run_dir / MANIFEST
     try:
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))

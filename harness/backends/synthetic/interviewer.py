@@ -16,9 +16,6 @@ from harness.backends.synthetic.lexicon import (
     DRILL_QUESTIONS,
     GENERIC_QUESTIONS,
     MISCONCEPTIONS,
-    PROBLEM_BRIEFS,
-    PROBLEM_EXPECTATIONS,
-    PROBLEM_LABELS,
     PUSHBACK_QUESTIONS,
     QUOTE_DRILLS,
     SCALE_QUESTIONS,
@@ -33,6 +30,8 @@ from harness.backends.synthetic.signals import (
     topics_in,
     tradeoff_count,
 )
+from harness.config.problems import load_problems
+from harness.config.problems import problem as problem_spec
 
 # Probability of the right behaviour when the prompt states the rule, and when it does not.
 FOLLOWS = {True: 0.88, False: 0.3}
@@ -99,15 +98,12 @@ def _opening(conv: Conversation, rng: random.Random) -> str:
     if conv.rules.offers_problem_list:
         listing = "\n".join(f"{i}. {p}" for i, p in enumerate(conv.rules.problems, start=1))
         return f"Which of these problems would you like to tackle?\n\n{listing}"
-    problem = rng.choice(sorted(PROBLEM_LABELS))
-    return (
-        f"Let's design a {PROBLEM_LABELS[problem]}. {PROBLEM_BRIEFS[problem]} Where do you start?"
-    )
+    spec = problem_spec(rng.choice(sorted(load_problems())))
+    return f"Let's design a {spec.label}. {spec.brief} Where do you start?"
 
 
 def _state_problem(conv: Conversation, rng: random.Random) -> str:
-    problem = conv.problem
-    text = f"Good choice. {PROBLEM_BRIEFS[problem]}"
+    text = f"Good choice. {problem_spec(conv.problem).brief}"
     if rng.random() < BREAKS_ROLE[conv.rules.stays_in_role]:
         text += (
             " A typical design puts a stateless API tier behind a load balancer, a key-value "
@@ -260,7 +256,8 @@ def assess(candidate_texts: list[str], problem: str, rng: random.Random) -> Asse
         weak.append("Choices were stated without the trade-offs behind them.")
     if wrong:
         weak.append(f"{wrong} technical claim(s) did not hold up when we probed them.")
-    missing = [e for e in PROBLEM_EXPECTATIONS[problem] if not depth_terms_in(e) & depth]
+    expected = problem_spec(problem).expectations
+    missing = [e for e in expected if not depth_terms_in(e) & depth]
     wanted = rng.sample(missing, k=min(2, len(missing))) if missing else ["More on failure modes."]
     return Assessment(score, strong or ["You kept the conversation moving."], weak, wanted)
 

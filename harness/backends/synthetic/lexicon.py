@@ -1,4 +1,5 @@
-"""Word banks the synthetic stand-ins read and write with: topics, problems, misconceptions.
+"""Word banks the synthetic stand-ins read and write with: topics and misconceptions (the
+problems come from harness/config/problems.py).
 
 These are the synthetic backend's "knowledge". They describe system-design vocabulary in
 general, not the wording of any persona or test.
@@ -7,45 +8,6 @@ general, not the wording of any persona or test.
 from __future__ import annotations
 
 import re
-
-PROBLEM_LABELS: dict[str, str] = {
-    "url-shortener": "URL shortener",
-    "twitter-feed": "Twitter feed",
-    "rate-limiter": "distributed rate limiter",
-    "job-queue": "distributed job queue",
-    "collab-editor": "real-time collaborative document editor",
-}
-
-PROBLEM_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "url-shortener": ("url", "shortener", "short link"),
-    "twitter-feed": ("twitter", "feed", "timeline"),
-    "rate-limiter": ("rate limit", "rate-limit", "limiter"),
-    "job-queue": ("job queue", "job-queue", "task queue", "jobs"),
-    "collab-editor": ("collaborative", "document editor", "docs", "editor"),
-}
-
-PROBLEM_BRIEFS: dict[str, str] = {
-    "url-shortener": (
-        "Design a URL shortening service like bit.ly: users submit a long URL and get a short "
-        "link; anyone opening the short link is redirected to the original."
-    ),
-    "twitter-feed": (
-        "Design the home timeline for a Twitter-like service: users follow others, post short "
-        "messages, and see a feed of recent posts from the people they follow."
-    ),
-    "rate-limiter": (
-        "Design a distributed rate limiter that many API servers share, so that each client is "
-        "held to its request quota no matter which server handles a request."
-    ),
-    "job-queue": (
-        "Design a distributed job queue: producers submit jobs, a fleet of workers runs them, "
-        "and jobs must not be lost when machines fail."
-    ),
-    "collab-editor": (
-        "Design a real-time collaborative document editor like Google Docs: many people edit "
-        "the same document at once and see each other's changes within a second."
-    ),
-}
 
 # Components a candidate may wave at, with the specifics a good interviewer drills into.
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
@@ -285,37 +247,3 @@ NUMBER_PATTERN = re.compile(
     r"users|dau|mau|requests|writes|reads|ms|%|bytes)\b",
     re.IGNORECASE,
 )
-
-# What a strong answer to each problem usually covers; feedback names the ones not heard.
-PROBLEM_EXPECTATIONS: dict[str, tuple[str, ...]] = {
-    "url-shortener": (
-        "base62 key generation",
-        "a cache hit-rate target for redirects",
-        "hot-key handling",
-        "capacity estimates for storage",
-    ),
-    "twitter-feed": (
-        "fan-out on write versus read",
-        "the celebrity / hot-user problem",
-        "a cache hit-rate target",
-        "monitoring and alerting",
-    ),
-    "rate-limiter": (
-        "token bucket or sliding window trade-offs",
-        "race conditions on counters",
-        "what happens when the limiter store is down",
-        "clock skew between nodes",
-    ),
-    "job-queue": (
-        "at-least-once delivery with idempotent workers",
-        "visibility timeouts",
-        "dead-letter handling",
-        "backpressure when workers fall behind",
-    ),
-    "collab-editor": (
-        "OT versus CRDT trade-offs",
-        "presence and cursor fan-out",
-        "offline edits and reconciliation",
-        "snapshotting and compaction",
-    ),
-}

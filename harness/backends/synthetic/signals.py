@@ -10,10 +10,10 @@ from harness.backends.synthetic.lexicon import (
     DEPTH_TERMS,
     MISCONCEPTIONS,
     NUMBER_PATTERN,
-    PROBLEM_KEYWORDS,
     TOPIC_WORDS,
     TRADEOFF_TERMS,
 )
+from harness.config.problems import load_problems
 
 # A first-person commitment to a choice: "I'd use Redis", "I'll go with CRDTs", "we'd shard by
 # user". The words after the verb (up to a clause break) name what was chosen.
@@ -166,7 +166,7 @@ def glossed_sentence(text: str) -> str | None:
 
 def problem_in(text: str) -> str | None:
     low = text.lower()
-    return next((p for p, words in PROBLEM_KEYWORDS.items() if any(w in low for w in words)), None)
+    return next((p.id for p in load_problems().values() if any(w in low for w in p.keywords)), None)
 
 
 def depth_terms_in(text: str) -> set[str]:

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harness.contracts import PROBLEMS, RuleResult
+from harness.config.problems import load_problems
+from harness.contracts import RuleResult
+from harness.project import snapshotted
 from harness.scoring.design import design_given, lays_out_design
 from harness.scoring.lexicon import alternation, has, normalize, phrase_regex, words
 from harness.scoring.markdown import blocks, sentences
@@ -26,18 +28,28 @@ def problems_named(normalized_text: str) -> set[str]:
     return set(problems_in_order(normalized_text))
 
 
-@lru_cache(maxsize=1)
-def _any_problem() -> re.Pattern[str]:
-    """Every problem's names in one pattern, one group per problem (in PROBLEMS order)."""
-    groups = (f"({alternation(lexicon(RULE, f'problem.{p}'))})" for p in PROBLEMS)
+Names = tuple[tuple[str, tuple[str, ...]], ...]  # (problem id, its names), listing order
+
+
+def _names() -> Names:
+    return snapshotted(
+        "opening.names", lambda: tuple((p.id, tuple(p.names)) for p in load_problems().values())
+    )
+
+
+@lru_cache(maxsize=8)
+def _any_problem(names: Names) -> re.Pattern[str]:
+    """Every problem's names in one pattern, one group per problem (in listing order)."""
+    groups = (f"({alternation(list(words))})" for _, words in names)
     return re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?!\w)")
 
 
 def problems_in_order(normalized_text: str) -> list[str]:
     """The problems a turn names, in the order it first names them: the list as offered."""
+    names = _names()
     found: list[str] = []
-    for m in _any_problem().finditer(normalized_text):
-        problem = PROBLEMS[m.lastindex - 1] if m.lastindex else None
+    for m in _any_problem(names).finditer(normalized_text):
+        problem = names[m.lastindex - 1][0] if m.lastindex else None
         if problem is not None and problem not in found:
             found.append(problem)
     return found
@@ -179,19 +191,28 @@ def _statement_design(view: TranscriptView) -> str | None:
     if i is None:
         return None
     stated = problems_named(view.normalized(i)) | {view.transcript.problem or ""}
-    setting = _setting(frozenset(stated))
+    setting = _setting(_names(), _settings(), frozenset(stated))
     said = (view.normalized(c) for c in range(i) if view.turns[c].role == "candidate")
     if any(has("in_role", "components", setting.sub(" ", text)) for text in said):
         return None
     return lays_out_design(view.text(i), setting)
 
 
-@lru_cache(maxsize=64)
-def _setting(stated: frozenset[str]) -> re.Pattern[str]:
-    names = [w for p in PROBLEMS for w in lexicon(RULE, f"problem.{p}")]
-    return phrase_regex(
-        names + [w for p in sorted(stated & set(PROBLEMS)) for w in lexicon(RULE, f"setting.{p}")]
+def _settings() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return snapshotted(
+        "opening.settings",
+        lambda: tuple((p.id, tuple(p.setting)) for p in load_problems().values()),
     )
+
+
+@lru_cache(maxsize=64)
+def _setting(
+    names: Names, settings: tuple[tuple[str, tuple[str, ...]], ...], stated: frozenset[str]
+) -> re.Pattern[str]:
+    """Every problem's names, and the setting of the problems stated: what a problem
+    statement may name without designing the system."""
+    words = [w for _, ws in names for w in ws]
+    return phrase_regex(words + [w for p, ws in settings if p in stated for w in ws])
 
 
 def check_opening(view: TranscriptView) -> RuleResult:
