@@ -115,26 +115,15 @@ def gate(
     `suite`); `report.passed` is the verdict. With `out`, writes gate.md, JUnit XML and JSON."""
     from harness.project import current_project
     from harness.simulate.progress import default_progress
-    from harness.stats.compare import compare_runs as compare
-    from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
-    from harness.stats.gate_inputs import resolve_side
+    from harness.stats.gate import load_gate_config, write_gate_outputs
+    from harness.stats.sequential import gate_report
 
     config_path = Path(config)
     gates = load_gate_config(current_project().locate(config_path) or config_path)
-    sides = [
-        resolve_side(
-            str(ref),
-            option=option,
-            suite_path=Path(suite),
-            runs_dir=Path(runs_dir),
-            progress=default_progress(False),
-        )
-        for ref, option in ((baseline, "baseline"), (candidate, "candidate"))
-    ]
-    comparison = compare(
-        sides, margins=gates.regression_margins(), n_boot=gates.n_boot, seed=gates.seed
-    )
-    report = evaluate_gates(comparison, gates)
+    report = gate_report(
+        gates, str(baseline), str(candidate), suite=Path(suite), runs_dir=Path(runs_dir),
+        progress=default_progress(False),
+    )  # fmt: skip
     if out is not None:
         write_gate_outputs(report, Path(out))
     return report

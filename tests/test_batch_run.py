@@ -83,10 +83,9 @@ def test_batched_run_takes_one_batch_per_round(server: BatchesServer, tmp_path: 
     result = CliRunner().invoke(app, [*regrade, "--batch", "--batch-poll", "0.01"])
     assert result.exit_code == 0, result.output
     assert server.creates == longest + 1
-    # the loopback answers deterministically, so repeats of a persona share their cut
-    # transcript: identical requests go once
-    distinct_cuts = len({json.dumps([x.text for x in t.turns]) for t in transcripts})
-    assert len(server.created_ids()[-1]) == distinct_cuts * 3
+    # every regrade is keyed on its interview (persona, sample): even when the loopback's
+    # deterministic answers give two repeats the same cut transcript, they are separate samples
+    assert len(server.created_ids()[-1]) == len(transcripts) * 3
     records = [json.loads(x) for x in (run_dir / "regrades.jsonl").read_text().splitlines()]
     assert len(records) == 12 and all(r["meta"]["batched"] for r in records)
 

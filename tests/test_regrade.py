@@ -15,7 +15,7 @@ from harness.config.suites import load_suite
 from harness.contracts import load_transcripts
 from harness.simulate.interview import TIME_UP_TEXT
 from harness.simulate.progress import QuietProgress
-from harness.simulate.regrade import REGRADE_SAMPLE_OFFSET, cut_at_time_up, regrade_run
+from harness.simulate.regrade import cut_at_time_up, regrade_run, regrade_sample_index
 from harness.simulate.runner import run_suite
 from harness.store.rundata import REGRADES, RegradeRecord, load_run
 from harness.store.runs import TRANSCRIPTS
@@ -56,7 +56,9 @@ def test_k_records_per_interview_with_distinct_samples(synthetic_run: tuple[Path
     assert any(len({r.text for r in rs}) > 1 for rs in by_interview.values())
     for r in records:
         assert r.meta["synthetic"] is True
-        assert r.meta["sample_index"] == REGRADE_SAMPLE_OFFSET + r.regrade_index
+        original = next(t for t in transcripts if t.interview_id == r.interview_id)
+        expected = regrade_sample_index(original.meta["sample_index"], r.regrade_index)
+        assert r.meta["sample_index"] == expected
         assert r.meta["usage"]["output_tokens"] > 0
         assert r.final_score is not None and 0 <= r.final_score <= 10
     transcript = next(t for t in transcripts if t.interview_id == records[0].interview_id)

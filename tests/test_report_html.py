@@ -486,6 +486,8 @@ def test_the_forest_plot_takes_the_decision_interval_the_comparison_states(
     data = gather([two_version_run(tmp_path / "runs")])
     assert data.comparison is not None
     m = data.comparison.contrasts[0].metrics[0]
-    assert decision_interval(m) == (*m.ci90, 0.90)  # type: ignore[misc]
+    assert m.ci_decision is not None and m.tail is not None
+    assert decision_interval(m) == (*m.ci_decision, 1 - 2 * m.tail)
+    assert decision_interval(m.model_copy(update={"ci_decision": None})) == (*m.ci90, 0.90)  # type: ignore[misc]
     stated = m.model_copy(update={"ci_decision": (-0.3, 0.2), "tail": 0.0025})
     assert decision_interval(stated) == (-0.3, 0.2, 0.995)

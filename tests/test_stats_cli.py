@@ -68,6 +68,9 @@ def test_compare_two_runs_of_one_prompt(smoke_runs: tuple[Path, Path, Path]) -> 
     assert {m.metric for m in contrast.metrics} >= {f"rule:{r}" for r in RULE_IDS}
     text = runner.invoke(app, ["compare", str(first), str(second), "--runs-dir", str(runs)])
     assert "difference [95%]" in text.output and "p(Holm)" in text.output
+    assert "verdicts from studentized (bootstrap-t) cluster bootstrap" in text.output
+    assert "one-sided at" in text.output and "test the harness, not the prompt" in text.output
+    assert comparison.settings.tail == pytest.approx(0.05 / 16)  # Bonferroni, 16 directed
 
 
 def test_compare_refuses_one_version_and_bad_margins(smoke_runs: tuple[Path, Path, Path]) -> None:

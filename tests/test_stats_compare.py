@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from statsmodels.stats.power import TTestPower
 
 from harness.errors import InputError
@@ -19,7 +18,7 @@ from harness.stats.compare import (
     decide,
     margin_for,
 )
-from harness.stats.measures import cliffs_delta
+from harness.stats.measures import cliffs_delta, wilson
 from harness.stats.power import (
     bernoulli_within,
     paired_repeats,
@@ -62,7 +61,7 @@ def test_cliffs_delta_equals_counting_pairs() -> None:
     assert p is not None and 0 < p <= 1
 
 
-def test_score_tests_use_per_persona_means_and_all_scores() -> None:
+def test_score_intervals_use_per_persona_differences_and_all_scores() -> None:
     base = {
         "junior-a": [3.0, 4.0],
         "mid-a": [6.0, 6.0],
@@ -82,7 +81,11 @@ def test_score_tests_use_per_persona_means_and_all_scores() -> None:
     assert mean is not None
     diffs = [np.mean(cand[p]) - np.mean(base[p]) for p in base]
     assert mean.difference == pytest.approx(np.mean(diffs))
-    assert mean.p_value == pytest.approx(stats.wilcoxon(diffs).pvalue)
+    # Each bound is the estimate minus a bootstrap-t quantile times the paired SE, sd(diffs)/sqrt(P)
+    se = np.std(diffs, ddof=1) / math.sqrt(len(diffs))
+    assert mean.ci95 is not None and mean.ci95[0] < mean.difference < mean.ci95[1]
+    quantiles = [(mean.difference - mean.ci95[1]) / se, (mean.difference - mean.ci95[0]) / se]
+    assert quantiles[0] < 0 < quantiles[1]
     all_a = [v for vs in base.values() for v in vs]
     all_b = [v for vs in cand.values() for v in vs]
     greater = sum(y > x for x in all_a for y in all_b)
@@ -90,14 +93,11 @@ def test_score_tests_use_per_persona_means_and_all_scores() -> None:
     assert mean.extra["cliffs_delta"] == pytest.approx((greater - less) / 64)
     spread = contrast.metric("score:spread")
     assert spread is not None
-    res_a = [v - np.median(vs) for vs in base.values() for v in vs]
-    res_b = [v - np.median(vs) for vs in cand.values() for v in vs]
-    assert spread.p_value == pytest.approx(stats.levene(res_a, res_b, center="median").pvalue)
     within_a = math.sqrt(sum(np.var(vs, ddof=1) for vs in base.values()) / 4)
     assert spread.baseline.value == pytest.approx(within_a)
 
 
-def test_rates_wilson_and_the_paired_permutation_p_by_hand() -> None:
+def test_rates_when_every_persona_moved_alike() -> None:
     personas = many_personas(12)
     v1 = {p: [True, True, True] for p in personas}
     v2 = {p: [False, True, False] for p in personas}
@@ -106,8 +106,8 @@ def test_rates_wilson_and_the_paired_permutation_p_by_hand() -> None:
     assert m is not None and contrast.paired
     assert (m.baseline.value, m.candidate.value) == (1.0, pytest.approx(1 / 3))
     assert (m.candidate.count, m.candidate.n) == (12, 36)
-    # Every persona moved the same way: the exact sign-flip test over 12 personas gives 2/2^12.
-    assert m.p_value == pytest.approx(2 / 2**12)
+    # Every persona moved alike: no bootstrap draw differs, so p is 0 and the interval a point.
+    assert m.p_value == 0.0
     assert m.difference == pytest.approx(-2 / 3)
     assert m.ci95 == pytest.approx((-2 / 3, -2 / 3))  # no persona differs from another
     assert m.verdict == "regressed" and m.non_inferior is False
@@ -243,7 +243,8 @@ def metric(
     value = ArmValue(value=0.5)
     return MetricComparison(
         metric="rule:x", label="x", unit="share", higher_is_better=hib, baseline=value,
-        candidate=value, difference=diff, ci95=ci90, ci90=ci90, test="t", p_value=p_holm,
+        candidate=value, difference=diff, ci95=ci90, ci90=ci90, ci_decision=ci90, tail=0.05,
+        test="t", p_value=p_holm,
         p_holm=p_holm, margin=0.1, verdict="not tested", non_inferior=None,
     )  # fmt: skip
 
@@ -355,3 +356,25 @@ def test_markdown_keeps_text_from_runs_inert() -> None:
     )
     assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "\\|v2" in md
+
+
+def test_per_version_rates_widen_by_the_design_effect() -> None:
+    # Personas either always pass or always fail: 36 interviews carry the information of 12.
+    personas = many_personas(12)
+    v1 = {p: [i % 2 == 0] * 3 for i, p in enumerate(personas)}
+    m = compare_runs([two_version_run(v1, v1)], n_boot=500).contrasts[0].metric("rule:one_question")
+    assert m is not None and m.baseline.low is not None and m.baseline.high is not None
+    naive = wilson(18, 36)
+    by_persona = wilson(6, 12)  # the design effect here is exactly 3 (rho = 1, m = 3)
+    assert m.baseline.high - m.baseline.low > (naive.high or 0) - (naive.low or 0)
+    assert m.baseline.low == pytest.approx(by_persona.low, abs=0.02)
+
+
+def test_one_repeat_asks_for_two_before_counting_repeats() -> None:
+    personas = many_personas(6)
+    v1 = {p: [True] for p in personas}
+    v2 = {p: [i % 2 == 0] for i, p in enumerate(personas)}
+    m = compare_runs([two_version_run(v1, v2)], n_boot=500).contrasts[0].metric("rule:one_question")
+    assert m is not None and m.verdict == "inconclusive"
+    assert m.repeats_needed is not None and m.repeats_needed.repeats_per_persona is None
+    assert "at least 2" in (m.repeats_needed.note or "")

@@ -11,6 +11,7 @@ import pytest
 
 from harness.stats.consistency import consistency_report, variance_decomposition
 from harness.stats.measures import (
+    BalancedTable,
     balanced_table,
     icc,
     icc2_many,
@@ -198,7 +199,7 @@ def test_pass_hat_k_equals_enumerating_subsets() -> None:
         pass_hat_k(2, 3, 4)
 
 
-def test_pass_hat_k_curve_in_the_report_averages_personas_with_enough_repeats() -> None:
+def test_pass_hat_k_curve_in_the_report_keeps_one_set_of_personas() -> None:
     fail = {"one_question": ("fail", 2, 8)}
     rows = [
         Row("junior-a", 0, 3.0),
@@ -213,11 +214,16 @@ def test_pass_hat_k_curve_in_the_report_averages_personas_with_enough_repeats() 
         r for r in consistency_report(make_run(rows)).versions[0].rules if r.rule == "one_question"
     )
     assert (rule.applicable, rule.passed, rule.violations) == (6, 4, 4)
-    # k=1: mean(2/3, 1, 0); k=2: mean(1/3, 1) (senior-a has one applicable repeat); k=3: 0.
-    assert [round(c.value, 6) for c in rule.curve] == [round(5 / 9, 6), round(2 / 3, 6), 0.0]
-    assert [c.personas for c in rule.curve] == [3, 2, 1]
-    assert rule.curve[0].value != rule.pass_rate.estimate  # persona mean vs pooled rate
-    assert pass_hat_k_curve([(2, 3), (2, 2), (0, 1)])[0].value == pytest.approx(5 / 9)
+    # Repeats per persona 3, 2, 1: K = 2 keeps the most (2 x 2 personas), so the curve is over
+    # junior-a (2 of 3) and mid-a (2 of 2) at every k: k=1 mean(2/3, 1), k=2 mean(1/3, 1).
+    assert [round(c.value, 6) for c in rule.curve] == [round(5 / 6, 6), round(2 / 3, 6)]
+    assert [c.personas for c in rule.curve] == [2, 2]
+    # With one set the curve cannot rise with k, whatever the personas' repeats.
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        counts = [(int(c), int(n)) for n in rng.integers(1, 6, 8) for c in [rng.integers(0, n + 1)]]
+        values = [c.value for c in pass_hat_k_curve(counts)]
+        assert all(b <= a + 1e-12 for a, b in itertools.pairwise(values))
 
 
 def nested_by_hand(y: np.ndarray) -> tuple[float, float, float]:
@@ -292,3 +298,27 @@ def test_regrades_in_the_run_reach_the_report() -> None:
     ]
     variance = consistency_report(make_run(rows, regrades=regrades)).versions[0].variance
     assert variance.available and variance.grades_per_transcript == 3
+
+
+def test_own_icc_gives_pingouins_figures() -> None:
+    """pingouin stays a dev dependency for this check only; the harness computes its own."""
+    pingouin = pytest.importorskip("pingouin")
+    rng = np.random.default_rng(11)
+    for n, k in ((15, 3), (8, 5), (6, 2)):
+        x = rng.normal(size=(n, 1)) + rng.normal(size=(n, k)) + rng.normal(size=(1, k)) * 0.3
+        names = [f"p{i}" for i in range(n)]
+        ours = icc(BalancedTable(matrix=x, personas=names, repeats=k))
+        long = pd.DataFrame(
+            [(names[i], r, x[i, r]) for i in range(n) for r in range(k)],
+            columns=["persona", "repeat", "score"],
+        )
+        theirs = pingouin.intraclass_corr(
+            long, targets="persona", raters="repeat", ratings="score"
+        ).set_index("Type")
+        for mine, row in ((ours.icc1, "ICC(1,1)"), (ours.icc2, "ICC(A,1)")):
+            assert mine.estimate == pytest.approx(theirs.at[row, "ICC"])
+            low, high = theirs.at[row, "CI95"]
+            assert (mine.low, mine.high) == (
+                pytest.approx(low, abs=0.006),
+                pytest.approx(high, abs=0.006),
+            )

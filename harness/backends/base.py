@@ -17,13 +17,20 @@ class ChatMessage(BaseModel):
 
 
 class ModelRequest(BaseModel):
-    """Everything that determines a model call; its hash is the response-cache key."""
+    """Everything that determines a model call; its hash is the response-cache key.
+
+    `persona_id` and `sample_index` are the interview's identity: they are part of the key, so
+    two interviews never share a sample (two personas with one problem send the same first
+    request, and would otherwise get one cached reply), while the same persona and sample under
+    another prompt version gets the same candidate reply (common random numbers).
+    """
 
     role: Role
     model: str
     system: str
     messages: list[ChatMessage]
     max_tokens: int = 1024
+    persona_id: str = ""
     sample_index: int = 0
     seed: int = 0
 

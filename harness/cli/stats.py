@@ -19,6 +19,7 @@ from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.stats.gate import GateConfig, GateReport
     from harness.stats.render import Section
     from harness.store.rundata import RunData
 
@@ -103,14 +104,47 @@ def compare(
         typer.Option("--margin", help="METRIC=MARGIN (globs allowed: rule:*=0.1); repeatable."),
     ] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", min=200, help="Bootstrap draws.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and permutations.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    until_decided: Annotated[
+        bool,
+        typer.Option(
+            "--until-decided",
+            help="RUNS are two prompt versions (ids or files): run the --suite in stages "
+            "(gates file `repeats`) until every gated metric is decided.",
+        ),
+    ] = False,
+    suite: Annotated[Path, typer.Option("--suite", help="Suite run for --until-decided.")] = Path(
+        "suites/gate.yaml"
+    ),
+    config: Annotated[
+        Path, typer.Option("--config", help="Gates YAML for --until-decided.")
+    ] = Path("gates.yaml"),
     fmt: FormatOpt = Format.table,
 ) -> None:
     """What improved, what regressed and what cannot be told apart yet, per rule and for
-    the scores, with intervals, Holm-corrected p-values and the repeats needed."""
+    the scores, with intervals (and the level that decided) and the repeats needed."""
     from harness.stats.compare import compare_runs
-    from harness.stats.render import comparison_sections
+    from harness.stats.render import Section, comparison_sections
 
+    if until_decided:
+        from harness.stats.gate import load_gate_config, stopping_text
+
+        if len(runs) != 2:
+            raise InputError(None, "runs", "--until-decided compares exactly two prompt versions")
+        report = _sequential_report(
+            load_gate_config(config), runs[0], runs[1], suite=suite, runs_dir=runs_dir,
+            quiet=fmt is Format.json, allow_drift=allow_drift,
+        )  # fmt: skip
+        stop = report.stopping
+        sections = comparison_sections(report.comparison)
+        sections.append(
+            Section(
+                "Sequential repeats",
+                lines=[report.decided_by, stopping_text(stop) if stop else ""],
+            )
+        )
+        _emit(report.to_json(), sections, fmt)
+        return
     margins = _parse_margins(margin or [])
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
@@ -157,7 +191,8 @@ def plan(
         float | None,
         typer.Option(
             "--alpha",
-            help="Two-sided alpha (default 0.05 / metrics compared, Holm's strictest step).",
+            help="Two-sided alpha (default: the level `sdi compare` decides at, twice 0.05 / "
+            "the metrics with a direction).",
         ),
     ] = None,
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.99)] = 0.8,
@@ -173,13 +208,12 @@ def plan(
     """Repeats per persona a comparison needs to detect a difference with the given power:
     from a baseline rate (before any run) or from a run's own variances; with a suite (or a
     RUN whose suite file is still there), also in interviews and dollars."""
-    from harness.stats.compare import ALPHA
-    from harness.stats.metrics import metric_specs
+    from harness.stats.compare import default_tail
     from harness.stats.power import plan_from_run, plan_rate
     from harness.stats.render import rate_plan_section, run_plan_section
 
     _check_effect(effect, baseline_rate)
-    level = alpha if alpha is not None else ALPHA / len(metric_specs())
+    level = alpha if alpha is not None else 2 * default_tail()
     if run is not None:
         plans = plan_from_run(
             _scored(run, runs_dir),
@@ -273,7 +307,9 @@ def gate(
     ] = False,
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
-    does, 2 on bad input. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML and JSON."""
+    does, 2 on bad input. For prompt versions, repeats run in stages (gates.yaml `repeats`)
+    until every gate is decided. Writes markdown (also to $GITHUB_STEP_SUMMARY), JUnit XML
+    and JSON."""
     if dry_run:
         from harness.simulate.estimate import estimate_gate_side
 
@@ -281,34 +317,16 @@ def gate(
             typer.echo("\n".join(estimate_gate_side(ref, option, suite, runs_dir)))
         return
     from harness.project import current_project
-    from harness.simulate.progress import default_progress
-    from harness.stats.compare import compare_runs
-    from harness.stats.gate import evaluate_gates, load_gate_config, write_gate_outputs
-    from harness.stats.gate_inputs import locate_side, realize_side
+    from harness.stats.gate import load_gate_config, stopping_text, write_gate_outputs
+    from harness.stats.render import STAND_IN_NOTE
 
     gates = load_gate_config(current_project().locate(config) or config)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out", "is a file; give a folder for the gate reports")
-    # Both sides are found and every file they need is read before either side runs (and pays).
-    options = (("--baseline", baseline), ("--candidate", candidate))
-    located = [
-        locate_side(ref, option=option, suite_path=suite, runs_dir=runs_dir)
-        for option, ref in options
-    ]
-    sides = [
-        realize_side(where, option=option, runs_dir=runs_dir, progress=default_progress(not quiet))
-        for where, (option, _) in zip(located, options, strict=True)
-    ]
-    if sides[0].run_dir == sides[1].run_dir:
-        raise InputError(None, "--candidate", "baseline and candidate are the same run")
-    comparison = compare_runs(
-        sides,
+    report = _sequential_report(
+        gates, baseline, candidate, suite=suite, runs_dir=runs_dir, quiet=quiet,
         allow_drift=allow_drift,
-        margins=gates.regression_margins(),
-        n_boot=gates.n_boot,
-        seed=gates.seed,
-    )
-    report = evaluate_gates(comparison, gates)
+    )  # fmt: skip
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
     colours = {"fail": "red", "warn": "yellow", "pass": "green"}
@@ -319,15 +337,40 @@ def gate(
     verdict = typer.style(
         f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
     )
+    typer.echo(f"decided by: {report.decided_by}")
+    if report.stopping is not None:
+        typer.echo(stopping_text(report.stopping))
+    if report.synthetic:
+        typer.echo(STAND_IN_NOTE)
     typer.echo(
         f"{verdict}{label}: {report.count('fail')} failed, "
         f"{report.count('warn')} warnings, {report.count('pass')} passed; "
         f"reports in {paths.markdown.parent}",
         color=colour,
     )
-    next_step(f"sdi report {sides[0].run_dir} {sides[1].run_dir}")
+    runs = report.comparison.arms
+    next_step(f"sdi report {runs[0].run_id} {runs[1].run_id}")
     if not report.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _sequential_report(
+    gates: GateConfig,
+    baseline: str,
+    candidate: str,
+    *,
+    suite: Path,
+    runs_dir: Path,
+    quiet: bool,
+    allow_drift: bool,
+) -> GateReport:
+    from harness.simulate.progress import default_progress
+    from harness.stats.sequential import gate_report
+
+    return gate_report(
+        gates, baseline, candidate, suite=suite, runs_dir=runs_dir,
+        progress=default_progress(not quiet), allow_drift=allow_drift,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

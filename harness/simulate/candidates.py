@@ -135,6 +135,7 @@ class ModelCandidate:
             system=candidate_system_prompt(self.persona),
             messages=self._messages(turns, elapsed_s, due),
             max_tokens=self.settings.max_tokens,
+            persona_id=self.persona.id,
             sample_index=self.sample_index,
             seed=self.seed,
         )

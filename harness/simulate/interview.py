@@ -109,6 +109,7 @@ class _Interview:
             system=plan.prompt.text,
             messages=interviewer_messages(self.turns, plan.clock),
             max_tokens=plan.interviewer.max_tokens,
+            persona_id=plan.persona.id,
             sample_index=plan.sample_index,
             seed=plan.seed,
         )

@@ -46,6 +46,14 @@ from harness.store.runs import DEFAULT_RUNS_DIR, MANIFEST, append_jsonl, write_j
 
 # Interviews use sample indices 0..repeats-1 (at most 1000); regrades start far above them.
 REGRADE_SAMPLE_OFFSET = 1_000_000
+
+
+def regrade_sample_index(interview_sample: int, regrade_index: int) -> int:
+    """The sample index of a regrade: unique per (interview sample, regrade), so regrades of two
+    repeats of one persona never share a sample."""
+    return REGRADE_SAMPLE_OFFSET * (1 + interview_sample) + regrade_index
+
+
 CACHE_FILE = "cache.sqlite"
 
 
@@ -197,7 +205,10 @@ async def regrade_run_async(
             system=job.prompt.text,
             messages=interviewer_messages(job.cut, clock),
             max_tokens=settings.max_tokens,
-            sample_index=REGRADE_SAMPLE_OFFSET + job.regrade_index,
+            persona_id=t.persona,
+            sample_index=regrade_sample_index(
+                int(t.meta.get("sample_index", 0)), job.regrade_index
+            ),
             seed=int(t.meta.get("seed", manifest.suite.get("seed", 0))),
         )
         async with limit:

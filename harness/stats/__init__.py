@@ -2,9 +2,10 @@
 the CI gate. The public API (stable; the HTML report builds on it):
 
 - `consistency_report(run) -> ConsistencyReport`                     (consistency.py)
-- `compare_runs(runs, *, allow_drift, margins, n_boot, seed) -> Comparison`  (compare.py)
+- `compare_runs(runs, *, allow_drift, margins, n_boot, seed, tail) -> Comparison` (compare.py)
 - `load_gate_config(path) -> GateConfig`, `evaluate_gates(comparison, config) -> GateReport`,
   `gate_markdown`, `gate_junit`, `write_gate_outputs`                 (gate.py)
+- `run_sequential(config, sides_at) -> GateReport`: repeats in stages (sequential.py)
 - `plan_rate(...) -> RatePlan`, `plan_from_run(...) -> list[MetricPlan]`,
   `repeats_to_settle(...) -> RepeatsNeeded`                           (power.py)
 - `interview_table(runs)`, `rule_table(interviews)`: the tidy frames everything is computed from
@@ -26,6 +27,7 @@ from harness.stats.gate import (
     write_gate_outputs,
 )
 from harness.stats.power import RatePlan, RepeatsNeeded, plan_from_run, plan_rate
+from harness.stats.sequential import Sides, run_sequential
 from harness.stats.tables import interview_table, rule_table
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "MetricComparison",
     "RatePlan",
     "RepeatsNeeded",
+    "Sides",
     "compare_runs",
     "consistency_report",
     "evaluate_gates",
@@ -48,5 +51,6 @@ __all__ = [
     "plan_from_run",
     "plan_rate",
     "rule_table",
+    "run_sequential",
     "write_gate_outputs",
 ]

@@ -1,23 +1,23 @@
 """Compare prompt versions: per rule and for the scores, what improved, what regressed and what
-cannot be told apart yet, with intervals, corrected p-values and the repeats it would take.
+cannot be told apart yet, with intervals, the level that decided, and the repeats it would take.
 
 Design (why each choice):
 - The persona is the unit of inference: repeats of one persona are not independent. Interviews
-  are paired by (persona, sample_index); intervals come from a cluster bootstrap that resamples
-  personas (persona *pairs* when both versions met the same personas, so between-persona
-  variance cancels), `n_boot` draws, percentile intervals, seeded.
-- p-values: for rates, a cluster permutation test (scipy `permutation_test`: each persona's
-  outcomes swap between versions, exact when 2^P <= 9999); for score means and distances,
-  Wilcoxon signed-rank on per-persona paired means (Mann-Whitney when unpaired), with
-  Mann-Whitney and Cliff's delta on all scores beside it; for spread, Brown-Forsythe
-  (`levene(center="median")`) on the scores minus their persona's median; for the ICC, the
-  bootstrap. Holm (statsmodels `multipletests`) across every metric of a contrast, so the chance
-  of any false "improved"/"regressed" in one comparison is at most alpha.
-- Verdicts: improved or regressed when the Holm-adjusted p < alpha; "no change" when the two-sided
-  90% interval of the difference lies inside (-margin, +margin) (equivalence by two one-sided
-  tests at 5%); otherwise inconclusive, with the repeats per persona that would settle it
-  (`harness.stats.power`). `non_inferior` says whether the 90% interval excludes a loss beyond
-  the margin. A metric with no better direction (the mean score) gets "changed" instead.
+  are paired by (persona, sample_index); intervals come from a studentized (bootstrap-t) cluster
+  bootstrap that resamples personas (persona *pairs* when both versions met the same personas,
+  so between-persona variance cancels), `n_boot` draws, seeded (`harness.stats.intervals`).
+  Percentile intervals under-covered with 15 personas; the bootstrap-t corrects for that.
+- Decisions come from intervals, never from a p-value alone. Each difference is oriented so that
+  positive is better; every metric with a direction gets an interval whose bounds are each
+  one-sided at level `tail` (by default alpha / the number of such metrics: Bonferroni on the
+  interval levels, so the chance of any false verdict in one contrast is at most alpha).
+  improved: lower bound > 0; regressed: upper bound < 0; "no change": the interval lies inside
+  (-margin, +margin); otherwise inconclusive, with the repeats per persona that would settle it
+  at the same level (`harness.stats.power`). `non_inferior`: the lower bound is >= -margin.
+  The mean score has no better direction: "changed" when its interval excludes 0.
+- p-values (two-sided, from the same bootstrap-t draws; Holm across the contrast) are shown for
+  reference only. The ICCs (ICC(1,1), the primary figure, and ICC(A,1)) are compared on the
+  personas both versions scored in full, with a percentile bootstrap over those personas.
 - Comparability: runs compare only when their manifests' fingerprints (everything but the prompt
   under test) agree; otherwise InputError names each difference, unless allow_drift.
 """
@@ -25,26 +25,32 @@ Design (why each choice):
 from __future__ import annotations
 
 import fnmatch
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
-from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from harness.errors import InputError
+from harness.stats.intervals import (
+    ClusterSums,
+    Studentized,
+    design_effect,
+    studentized_difference,
+    studentized_one,
+)
 from harness.stats.measures import (
-    BalancedTable,
     IccResult,
+    Interval,
     balanced_table,
     cliffs_delta,
     finite,
     icc,
+    icc1_many,
     icc2_many,
-    wilson,
+    wilson_clustered,
     within_variance,
 )
 from harness.stats.metrics import (
@@ -52,7 +58,6 @@ from harness.stats.metrics import (
     interview_outcomes,
     metric_specs,
     persona_sums,
-    ratio_value,
 )
 from harness.stats.power import RepeatsNeeded, repeats_to_settle
 from harness.stats.tables import arm_labels, interview_table, table_rules
@@ -60,7 +65,7 @@ from harness.store.rundata import RunData
 from harness.store.runs import MANIFEST, SCORES
 
 ALPHA = 0.05
-PERMUTATIONS = 9999
+METHOD = "studentized (bootstrap-t) cluster bootstrap over personas"
 DEFAULT_MARGINS: dict[str, float] = {
     "rule:*": 0.10,
     "turns:one_question": 0.05,
@@ -68,6 +73,7 @@ DEFAULT_MARGINS: dict[str, float] = {
     "score:mae": 0.5,
     "score:mean": 0.5,
     "score:spread": 0.5,
+    "score:icc": 0.15,
     "score:icc2": 0.15,
 }
 Verdict = Literal["improved", "regressed", "no change", "changed", "inconclusive", "not tested"]
@@ -77,11 +83,18 @@ class ArmValue(BaseModel):
     """One version's figure for a metric."""
 
     value: float | None
-    low: float | None = Field(default=None, description="95%: Wilson for rates, else bootstrap")
+    low: float | None = Field(
+        default=None,
+        description="95%: Wilson on the effective n (design effect) for rates, F interval for "
+        "ICCs, else the studentized cluster bootstrap",
+    )
     high: float | None = None
     count: float | None = Field(default=None, description="numerator (passes, violations...)")
     n: float | None = Field(default=None, description="denominator (interviews, turns...)")
     personas: int = 0
+    decision: tuple[float, float] | None = Field(
+        default=None, description="the same kind of interval, each bound one-sided at the tail"
+    )
 
 
 class MetricComparison(BaseModel):
@@ -94,13 +107,18 @@ class MetricComparison(BaseModel):
     difference: float | None = Field(description="candidate - baseline")
     ci95: tuple[float, float] | None = Field(description="cluster bootstrap over personas")
     ci90: tuple[float, float] | None
+    ci_decision: tuple[float, float] | None = Field(
+        default=None,
+        description="candidate - baseline, each bound one-sided at level `tail`: the verdict's",
+    )
+    tail: float | None = Field(default=None, description="one-sided level of each decision bound")
     test: str
     p_value: float | None
     p_holm: float | None
     margin: float
     verdict: Verdict
     non_inferior: bool | None = Field(
-        description="the 90% interval excludes a loss larger than the margin"
+        description="the decision interval excludes a loss larger than the margin"
     )
     extra: dict[str, float | None] = Field(default_factory=dict)
     repeats_needed: RepeatsNeeded | None = None
@@ -147,9 +165,24 @@ class CompareSettings(BaseModel):
     alpha: float = ALPHA
     n_boot: int
     seed: int
-    permutations: int = PERMUTATIONS
     margins: dict[str, float]
-    multiplicity: str = "Holm across every metric of a contrast"
+    tail: float = Field(description="one-sided level of each decision bound")
+    method: str = METHOD
+    multiplicity: str = (
+        "Bonferroni on interval levels across the metrics with a direction (p(Holm) for reference)"
+    )
+
+    def decided_by(self) -> str:
+        """Which interval and level decided, in words for every output."""
+        return decision_text(self.tail)
+
+
+def decision_text(tail: float) -> str:
+    two_sided = 100 * (1 - 2 * tail)
+    return (
+        f"{METHOD}: each bound one-sided at {100 * tail:.3g}% "
+        f"(a {two_sided:.4g}% two-sided interval)"
+    )
 
 
 class Comparison(BaseModel):
@@ -247,12 +280,11 @@ def _design(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int) -> _Design
     return _Design(paired, pa, pb, wa, wb, rng, n_boot)
 
 
-def _percentiles(draws: np.ndarray, level: float) -> tuple[float, float] | None:
+def _percentiles(draws: np.ndarray, tail: float) -> tuple[float, float] | None:
     ok = draws[np.isfinite(draws)]
     if len(ok) < 10:
         return None
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(ok, [tail, 100 - tail])
+    low, high = np.quantile(ok, [tail, 1 - tail])
     return float(low), float(high)
 
 
@@ -264,75 +296,55 @@ def _bootstrap_p(draws: np.ndarray) -> float | None:
     return float(min(1.0, 2 * min((ok <= 0).mean(), (ok >= 0).mean())))
 
 
-def _permutation_p(
-    spec: MetricSpec,
-    sums_a: pd.DataFrame,
-    sums_b: pd.DataFrame,
-    design: _Design,
-) -> float | None:
-    """Cluster permutation test: swap each persona's sums between versions (paired), or
-    reassign personas to versions (unpaired); the statistic is the metric's difference."""
-    num = np.concatenate([sums_a["num"].to_numpy(float), sums_b["num"].to_numpy(float)])
-    den = np.concatenate([sums_a["den"].to_numpy(float), sums_b["den"].to_numpy(float)])
-    x = np.arange(len(sums_a))
-    y = len(sums_a) + np.arange(len(sums_b))
-
-    def statistic(xs: np.ndarray, ys: np.ndarray, axis: int = -1) -> np.ndarray:
-        xi, yi = xs.astype(int), ys.astype(int)
-        va = ratio_value(spec, num[xi].sum(axis=axis), den[xi].sum(axis=axis))
-        vb = ratio_value(spec, num[yi].sum(axis=axis), den[yi].sum(axis=axis))
-        return np.nan_to_num(vb - va, nan=0.0)
-
-    if len(x) < 2 or len(y) < 2:
+def _studentized_p(s: Studentized) -> float | None:
+    """Two-sided p for no difference from the bootstrap-t draws: the share of |t*| at least
+    |estimate / SE|."""
+    ok = s.t_draws[np.isfinite(s.t_draws)]
+    if len(ok) < 10 or not np.isfinite(s.estimate):
         return None
-    result = stats.permutation_test(
-        (x, y),
-        statistic,
-        permutation_type="samples" if design.paired else "independent",
-        vectorized=True,
-        n_resamples=PERMUTATIONS,
-        rng=design.rng,
-    )
-    return finite(result.pvalue)
+    if s.se == 0:
+        return 1.0 if s.estimate == 0 else 0.0
+    return float(np.mean(np.abs(ok) >= abs(s.estimate / s.se)))
 
 
-def _rank_test(sums_a: pd.DataFrame, sums_b: pd.DataFrame, paired: bool) -> float | None:
-    """Wilcoxon signed-rank on per-persona paired means (Mann-Whitney when unpaired)."""
-    ma = (sums_a["num"] / sums_a["den"]).to_numpy(float)
-    mb = (sums_b["num"] / sums_b["den"]).to_numpy(float)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        if paired:
-            ok = np.isfinite(ma) & np.isfinite(mb)
-            diffs = mb[ok] - ma[ok]
-            if len(diffs) < 2:
-                return None
-            if np.allclose(diffs, 0):
-                return 1.0
-            return finite(stats.wilcoxon(diffs).pvalue)
-        ma, mb = ma[np.isfinite(ma)], mb[np.isfinite(mb)]
-        if len(ma) < 2 or len(mb) < 2:
-            return None
-        return finite(stats.mannwhitneyu(mb, ma, alternative="two-sided").pvalue)
+@dataclass
+class _Intervals:
+    """The difference's intervals at 95%, 90% and the decision level."""
 
-
-def _residuals(rows: pd.DataFrame) -> np.ndarray:
-    scored = rows.dropna(subset=["final_score"])
-    medians = scored.groupby("persona")["final_score"].transform("median")
-    return (scored["final_score"] - medians).to_numpy(float)
+    ci95: tuple[float, float] | None
+    ci90: tuple[float, float] | None
+    decision: tuple[float, float] | None
 
 
 # --- one metric -----------------------------------------------------------------------------
 
 
-def _arm_value(spec: MetricSpec, sums: pd.DataFrame, draws: np.ndarray) -> ArmValue:
-    num, den = float(sums["num"].sum()), float(sums["den"].sum())
-    value = finite(float(ratio_value(spec, np.array(num), np.array(den))))
-    personas = int((sums["den"] > 0).sum())
-    if spec.kind == "rate" and den > 0:
-        w = wilson(round(num), round(den))
-        return ArmValue(value=value, low=w.low, high=w.high, count=num, n=den, personas=personas)
-    ci = _percentiles(draws, 0.95)
+def _cluster_sums(spec: MetricSpec, sums: pd.DataFrame) -> ClusterSums:
+    return ClusterSums(
+        sums["num"].to_numpy(float), sums["den"].to_numpy(float), sqrt=spec.kind == "spread"
+    )
+
+
+def _arm_value(spec: MetricSpec, sums: pd.DataFrame, weights: np.ndarray, tail: float) -> ArmValue:
+    cs = _cluster_sums(spec, sums)
+    value = finite(float(cs.estimate()))
+    num, den = float(cs.num.sum()), float(cs.den.sum())
+    personas = int((cs.den > 0).sum())
+    if spec.binary and den > 0:
+        deff = design_effect(cs)
+        w = wilson_clustered(num, den, deff)
+        d = wilson_clustered(num, den, deff, level=1 - 2 * tail)
+        return ArmValue(
+            value=value,
+            low=w.low,
+            high=w.high,
+            count=num,
+            n=den,
+            personas=personas,
+            decision=(d.low, d.high) if d.low is not None and d.high is not None else None,
+        )
+    boot = studentized_one(cs, weights)
+    ci = boot.interval(0.025) if value is not None else None
     return ArmValue(
         value=value,
         low=ci[0] if ci else None,
@@ -340,95 +352,106 @@ def _arm_value(spec: MetricSpec, sums: pd.DataFrame, draws: np.ndarray) -> ArmVa
         count=num if spec.kind != "spread" else None,
         n=den,
         personas=personas,
-    )
-
-
-def _resampled(spec: MetricSpec, weights: np.ndarray, sums: pd.DataFrame) -> np.ndarray:
-    """The metric in every bootstrap draw: persona sums weighted by how often each was drawn."""
-    return ratio_value(
-        spec, weights @ sums["num"].to_numpy(float), weights @ sums["den"].to_numpy(float)
+        decision=boot.interval(tail) if value is not None else None,
     )
 
 
 def _ratio_metric(
-    spec: MetricSpec, a: pd.DataFrame, b: pd.DataFrame, design: _Design
+    spec: MetricSpec, a: pd.DataFrame, b: pd.DataFrame, design: _Design, tail: float
 ) -> MetricComparison:
     sums_a = persona_sums(spec, a).reindex(design.personas_a, fill_value=0.0)
     sums_b = persona_sums(spec, b).reindex(design.personas_b, fill_value=0.0)
-    draws_a = _resampled(spec, design.weights_a, sums_a)
-    draws_b = _resampled(spec, design.weights_b, sums_b)
-    base, cand = _arm_value(spec, sums_a, draws_a), _arm_value(spec, sums_b, draws_b)
-    diff_draws = draws_b - draws_a
+    base = _arm_value(spec, sums_a, design.weights_a, tail)
+    cand = _arm_value(spec, sums_b, design.weights_b, tail)
+    diff = studentized_difference(
+        _cluster_sums(spec, sums_a),
+        _cluster_sums(spec, sums_b),
+        design.weights_a,
+        design.weights_b,
+        design.paired,
+    )
     extra: dict[str, float | None] = {}
-    if spec.kind == "rate":
-        test = "cluster permutation test over personas"
-        p = _permutation_p(spec, sums_a, sums_b, design)
-    elif spec.kind == "mean":
-        test = (
-            "Wilcoxon signed-rank on per-persona means"
-            if design.paired
-            else "Mann-Whitney on per-persona means"
-        )
-        p = _rank_test(sums_a, sums_b, design.paired)
-        if spec.id == "score:mean":
-            delta, mw_p = cliffs_delta(a["final_score"].dropna(), b["final_score"].dropna())
-            extra = {"cliffs_delta": delta, "mann_whitney_p": mw_p}
-    else:
-        test = "Brown-Forsythe on scores minus their persona's median"
-        ra, rb = _residuals(a), _residuals(b)
-        p = None
-        if len(ra) > 1 and len(rb) > 1 and (np.ptp(ra) > 0 or np.ptp(rb) > 0):
-            res = stats.levene(ra, rb, center="median")
-            p, extra = finite(res.pvalue), {"brown_forsythe_W": finite(res.statistic)}
-    return _metric(spec, base, cand, diff_draws, test, p, extra)
+    if spec.id == "score:mean":
+        delta, mw_p = cliffs_delta(a["final_score"].dropna(), b["final_score"].dropna())
+        extra = {"cliffs_delta": delta, "mann_whitney_p": mw_p}
+    intervals = _Intervals(diff.interval(0.025), diff.interval(0.05), diff.interval(tail))
+    return _metric(spec, base, cand, intervals, METHOD, _studentized_p(diff), extra, tail)
+
+
+def _icc_value(result: Interval, at_tail: Interval, personas: int, cells: int) -> ArmValue:
+    decision = None
+    if at_tail.low is not None and at_tail.high is not None:
+        decision = (at_tail.low, at_tail.high)
+    return ArmValue(
+        value=result.estimate,
+        low=result.low,
+        high=result.high,
+        personas=personas,
+        n=float(cells),
+        decision=decision,
+    )
 
 
 def _icc_metric(
-    spec: MetricSpec, a: pd.DataFrame, b: pd.DataFrame, design: _Design
+    spec: MetricSpec, a: pd.DataFrame, b: pd.DataFrame, design: _Design, tail: float
 ) -> MetricComparison:
+    """ICC(1,1) or ICC(A,1) of each version (F interval), and the difference on the personas
+    both versions scored in full (a percentile bootstrap over those personas)."""
+    one_way = spec.id == "score:icc"
+    many = icc1_many if one_way else icc2_many
     ta, tb = balanced_table(a), balanced_table(b)
     ia, ib = icc(ta), icc(tb)
+    da, db = icc(ta, level=1 - 2 * tail), icc(tb, level=1 - 2 * tail)
 
-    def value(result: IccResult, table: BalancedTable) -> ArmValue:
-        est = result.icc2
-        return ArmValue(
-            value=est.estimate,
-            low=est.low,
-            high=est.high,
-            personas=len(table.personas),
-            n=float(table.matrix.size),
-        )
+    def pick(result: IccResult) -> Interval:
+        return result.icc1 if one_way else result.icc2
 
-    base, cand = value(ia, ta), value(ib, tb)
+    base = _icc_value(pick(ia), pick(da), len(ta.personas), ta.matrix.size)
+    cand = _icc_value(pick(ib), pick(db), len(tb.personas), tb.matrix.size)
     draws = np.full(design.n_boot, np.nan)
+    diff: float | None = None
+    note = "cluster bootstrap over personas (percentile)"
+    k = min(ta.repeats, tb.repeats)
     if design.paired:
         common = [p for p in ta.personas if p in tb.personas]
-        if len(common) >= 3:
-            xa = ta.matrix[[ta.personas.index(p) for p in common]]
-            xb = tb.matrix[[tb.personas.index(p) for p in common]]
+        if len(common) >= 3 and k >= 2:
+            xa = ta.matrix[[ta.personas.index(p) for p in common], :k]
+            xb = tb.matrix[[tb.personas.index(p) for p in common], :k]
+            diff = finite(float(many(xb) - many(xa)))
             idx = design.rng.integers(0, len(common), size=(design.n_boot, len(common)))
-            draws = icc2_many(xb[idx]) - icc2_many(xa[idx])
+            draws = many(xb[idx]) - many(xa[idx])
+            note += f", on the {len(common)} personas both versions scored in full"
     elif len(ta.personas) >= 3 and len(tb.personas) >= 3:
+        if base.value is not None and cand.value is not None:
+            diff = cand.value - base.value
         ia_idx = design.rng.integers(0, len(ta.personas), size=(design.n_boot, len(ta.personas)))
         ib_idx = design.rng.integers(0, len(tb.personas), size=(design.n_boot, len(tb.personas)))
-        draws = icc2_many(tb.matrix[ib_idx]) - icc2_many(ta.matrix[ia_idx])
-    return _metric(
-        spec, base, cand, draws, "cluster bootstrap over personas", _bootstrap_p(draws), {}
+        draws = many(tb.matrix[ib_idx]) - many(ta.matrix[ia_idx])
+    intervals = _Intervals(
+        _percentiles(draws, 0.025), _percentiles(draws, 0.05), _percentiles(draws, tail)
     )
+    metric = _metric(spec, base, cand, intervals, note, _bootstrap_p(draws), {}, tail)
+    metric.difference = diff
+    if diff is None:
+        metric.ci95 = metric.ci90 = metric.ci_decision = None
+        metric.p_value = None
+    return metric
 
 
 def _metric(
     spec: MetricSpec,
     base: ArmValue,
     cand: ArmValue,
-    diff_draws: np.ndarray,
+    intervals: _Intervals,
     test: str,
     p: float | None,
     extra: dict[str, float | None],
+    tail: float,
 ) -> MetricComparison:
     diff = None
     if base.value is not None and cand.value is not None:
         diff = cand.value - base.value
+    known = diff is not None
     return MetricComparison(
         metric=spec.id,
         label=spec.label,
@@ -437,10 +460,12 @@ def _metric(
         baseline=base,
         candidate=cand,
         difference=diff,
-        ci95=_percentiles(diff_draws, 0.95) if diff is not None else None,
-        ci90=_percentiles(diff_draws, 0.90) if diff is not None else None,
+        ci95=intervals.ci95 if known else None,
+        ci90=intervals.ci90 if known else None,
+        ci_decision=intervals.decision if known else None,
+        tail=tail,
         test=test,
-        p_value=p if diff is not None else None,
+        p_value=p if known else None,
         p_holm=None,
         margin=0.0,
         verdict="not tested",
@@ -449,23 +474,33 @@ def _metric(
     )
 
 
-def decide(m: MetricComparison, alpha: float = ALPHA) -> tuple[Verdict, bool | None]:
-    """The verdict and non-inferiority of a metric from its difference, 90% interval, Holm p
-    and margin (see the module docstring)."""
-    if m.difference is None:
+def oriented(m: MetricComparison) -> tuple[float, float] | None:
+    """The decision interval of the difference turned so that positive is better (None without
+    an interval or a better direction)."""
+    if m.ci_decision is None or m.higher_is_better is None:
+        return None
+    low, high = m.ci_decision
+    return (low, high) if m.higher_is_better else (-high, -low)
+
+
+def decide(m: MetricComparison) -> tuple[Verdict, bool | None]:
+    """The verdict and non-inferiority of a metric from its decision interval and margin (see
+    the module docstring)."""
+    if m.difference is None or m.ci_decision is None:
         return "not tested", None
-    non_inferior = None
-    if m.ci90 is not None and m.higher_is_better is not None:
-        bad_side = m.ci90[0] if m.higher_is_better else -m.ci90[1]
-        non_inferior = bad_side > -m.margin
-    if m.p_holm is not None and m.p_holm < alpha and m.difference != 0:
-        if m.higher_is_better is None:
-            return "changed", non_inferior
-        better = (m.difference > 0) == m.higher_is_better
-        return ("improved" if better else "regressed"), non_inferior
-    if m.ci90 is not None and -m.margin < m.ci90[0] and m.ci90[1] < m.margin:
-        return "no change", non_inferior
-    return "inconclusive", non_inferior
+    low, high = m.ci_decision
+    inside = -m.margin <= low and high <= m.margin
+    turned = oriented(m)
+    if turned is None:
+        if low > 0 or high < 0:
+            return "changed", None
+        return ("no change" if inside else "inconclusive"), None
+    non_inferior = turned[0] >= -m.margin
+    if turned[0] > 0:
+        return "improved", non_inferior
+    if turned[1] < 0:
+        return "regressed", non_inferior
+    return ("no change" if inside else "inconclusive"), non_inferior
 
 
 def _repeats(
@@ -473,22 +508,35 @@ def _repeats(
     m: MetricComparison,
     a: pd.DataFrame,
     b: pd.DataFrame,
-    alpha: float,
+    tail: float,
 ) -> RepeatsNeeded | None:
-    """Repeats per persona that would settle an inconclusive rate or mean metric, from this
-    comparison's own within-persona variance and persona-to-persona spread of the difference."""
+    """Repeats per persona that would settle an inconclusive rate or mean metric at the level
+    its verdict uses (each bound one-sided at `tail`, so a two-sided 2 * tail), from this
+    comparison's own within-persona variance and persona-to-persona spread of the difference:
+    the paired model's variance tau^2 + 2 sigma_w^2 / m is the design effect of repeats."""
     if spec.kind not in ("rate", "mean") or m.difference is None:
         return None
     both = pd.concat(
         [interview_outcomes(spec, a).assign(arm="a"), interview_outcomes(spec, b).assign(arm="b")]
     )
     both["v"] = both["num"] / both["den"]
-    within = within_variance(both["v"], [both["persona"], both["arm"]])
     grouped = both.groupby(["persona", "arm"])["v"]
     means = grouped.mean().unstack("arm").dropna()
     if len(means) < 2:
         return None
     per_arm = float(grouped.count().mean())
+    if grouped.count().max() < 2:
+        return RepeatsNeeded(
+            repeats_per_persona=None,
+            target=None,
+            effect=None,
+            personas=len(means),
+            within_variance=0.0,
+            effect_variance=0.0,
+            alpha=2 * tail,
+            note="one repeat per persona: run at least 2 to tell repeat noise from personas",
+        )
+    within = within_variance(both["v"], [both["persona"], both["arm"]])
     spread = float((means["b"] - means["a"]).var(ddof=1)) - 2 * within / per_arm
     share = len(both) / (len(a) + len(b)) if len(a) + len(b) else 1.0
     return repeats_to_settle(
@@ -497,7 +545,7 @@ def _repeats(
         within,
         max(spread, 0.0),
         len(means),
-        alpha=alpha,
+        alpha=min(2 * tail, 0.5),
         applicable_share=share,
     )
 
@@ -527,9 +575,10 @@ def compare_arms(
     margins: dict[str, float],
     n_boot: int,
     seed: int,
-    alpha: float = ALPHA,
+    tail: float,
 ) -> Contrast:
-    """One contrast from the interview table of both versions (column `arm`)."""
+    """One contrast from the interview table of both versions (column `arm`); every decision
+    bound is one-sided at level `tail`."""
     a, b, unmatched = _matched(table[table["arm"] == baseline], table[table["arm"] == candidate])
     design = _design(a, b, n_boot, seed)
     notes = []
@@ -547,22 +596,22 @@ def compare_arms(
     metrics = []
     for spec in specs:
         if spec.kind == "icc":
-            metric = _icc_metric(spec, a, b, design)
+            metric = _icc_metric(spec, a, b, design, tail)
         else:
-            metric = _ratio_metric(spec, a, b, design)
+            metric = _ratio_metric(spec, a, b, design, tail)
         metric.margin = margin_for(spec.id, margins)
         metrics.append(metric)
     tested = [i for i, m in enumerate(metrics) if m.p_value is not None]
     if tested:
         _, adjusted, _, _ = multipletests(
-            [metrics[i].p_value for i in tested], alpha=alpha, method="holm"
+            [metrics[i].p_value for i in tested], alpha=ALPHA, method="holm"
         )
         for i, p in zip(tested, adjusted, strict=True):
             metrics[i].p_holm = float(p)
     for spec, metric in zip(specs, metrics, strict=True):
-        metric.verdict, metric.non_inferior = decide(metric, alpha)
+        metric.verdict, metric.non_inferior = decide(metric)
         if metric.verdict == "inconclusive" and design.paired:
-            metric.repeats_needed = _repeats(spec, metric, a, b, alpha / max(len(tested), 1))
+            metric.repeats_needed = _repeats(spec, metric, a, b, tail)
     return Contrast(
         baseline=baseline,
         candidate=candidate,
@@ -600,6 +649,11 @@ def _arms(runs: list[RunData], table: pd.DataFrame) -> list[ArmInfo]:
     return out
 
 
+def default_tail(alpha: float = ALPHA) -> float:
+    """alpha over the metrics with a better direction: Bonferroni on the interval levels."""
+    return alpha / sum(spec.higher_is_better is not None for spec in metric_specs())
+
+
 def compare_runs(
     runs: list[RunData],
     *,
@@ -607,10 +661,13 @@ def compare_runs(
     margins: dict[str, float] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
+    tail: float | None = None,
 ) -> Comparison:
     """Compare every prompt version in `runs` (scored) with the first one. Raises InputError
     when fewer than two versions are given, or when the runs' fingerprints differ and
-    `allow_drift` is False. `margins` maps metric ids or globs to margins (over the defaults)."""
+    `allow_drift` is False. `margins` maps metric ids or globs to margins (over the defaults).
+    `tail`: the one-sided level of each decision bound; by default alpha over the metrics with
+    a direction (Bonferroni). The gate passes its own family's level."""
     if not runs:
         raise InputError(None, "runs", "nothing to compare")
     refuse_mixed_rule_sets(runs)
@@ -636,8 +693,12 @@ def compare_runs(
             "needs at least two prompt versions: one run with several, or several runs",
         )
     merged = {**DEFAULT_MARGINS, **(margins or {})}
+    if tail is None:
+        tail = default_tail()
     contrasts = [
-        compare_arms(table, arms[0].arm, arm.arm, margins=merged, n_boot=n_boot, seed=seed)
+        compare_arms(
+            table, arms[0].arm, arm.arm, margins=merged, n_boot=n_boot, seed=seed, tail=tail
+        )
         for arm in arms[1:]
     ]
     return Comparison(
@@ -646,5 +707,5 @@ def compare_runs(
         drift=drift,
         drift_allowed=bool(drift),
         synthetic=any(r.manifest.synthetic for r in runs),
-        settings=CompareSettings(n_boot=n_boot, seed=seed, margins=merged),
+        settings=CompareSettings(n_boot=n_boot, seed=seed, margins=merged, tail=tail),
     )

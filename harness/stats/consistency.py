@@ -1,9 +1,10 @@
 """How stable and how right the interviewer's scores are, and how reliably it keeps each rule.
 
-Per prompt version of one run: per-persona score statistics, agreement across repeats (ICC from
-pingouin, Krippendorff's alpha from `krippendorff`), validity against the personas' levels and
-bands (scipy's Spearman and Kendall), pass^k per rule, and, when `sdi regrade` has been run, a
-split of score variance into grading noise, conversation path and persona.
+Per prompt version of one run: per-persona score statistics, agreement across repeats (ICC(1,1)
+first, ICC(A,1) beside it, from the ANOVA formulas; Krippendorff's alpha from `krippendorff`),
+validity against the personas' levels and bands (scipy's Spearman and Kendall), pass^k per rule,
+and, when `sdi regrade` has been run, a split of score variance into grading noise, conversation
+path and persona.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ class Agreement(BaseModel):
     """Agreement of repeats on each persona's score (personas are targets, repeats raters)."""
 
     icc2: Interval = Field(description="ICC(A,1): two-way, absolute agreement, single rating")
-    icc1: Interval = Field(description="ICC(1,1): one-way, single rating")
-    icc_band: str = Field(description="Koo & Li reading of ICC(A,1)")
+    icc1: Interval = Field(
+        description="ICC(1,1): one-way, single rating; repeats are exchangeable, so the primary"
+    )
+    icc_band: str = Field(description="Koo & Li reading of ICC(1,1), the primary figure")
     targets: int
     raters: int
     balanced_note: str | None = Field(description="what was left out to balance the table")
@@ -247,7 +250,7 @@ def agreement(table: pd.DataFrame) -> Agreement:
     return Agreement(
         icc2=result.icc2,
         icc1=result.icc1,
-        icc_band=icc_band(result.icc2.estimate),
+        icc_band=icc_band(result.icc1.estimate),
         targets=result.targets,
         raters=result.raters,
         balanced_note=balanced.note(),

@@ -2,34 +2,59 @@
 
 `gates.yaml` (a `GateConfig`) names, per metric, the margin a regression must exceed to fail
 the gate, and floors (ceilings for lower-is-better metrics) the candidate's own figure must
-keep. A regression gate fails when the comparison's verdict is "regressed" (Holm-adjusted p <
-0.05) and the 90% interval does not rule out a loss beyond the margin; an inconclusive metric
-warns (or fails, with `inconclusive: fail`). Each gate is one JUnit test case.
+keep. Every decision comes from an interval (`harness.stats.compare`: studentized cluster
+bootstrap over personas), with each bound one-sided at alpha / (number of gates): Bonferroni on
+the interval levels, so the chance that any gate decides wrongly is at most alpha.
+
+- no regression (difference oriented so that positive is better, margin d): fail when the
+  upper bound is below -d (a loss beyond the margin is shown); pass when the lower bound is at
+  least -d (no loss beyond the margin, whether or not it improved); otherwise inconclusive.
+  Improvements never fail.
+- floor f (ceiling c) on the candidate's own value: pass when its lower bound is >= f (upper
+  bound <= c); fail when its upper bound is < f (lower bound > c); otherwise inconclusive. A
+  figure that cannot be measured is "not measured" and fails unless `unmeasured: warn`.
+- inconclusive warns (or fails, with `inconclusive: fail`).
+
+With repeats in stages (`harness.stats.sequential`), each look spends part of alpha and the
+tail passed in is that look's share. Each gate is one JUnit test case.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.config.yamlio import read_yaml_model
 from harness.errors import InputError
-from harness.stats.compare import ArmInfo, Comparison, Contrast, MetricComparison, decide
+from harness.stats.compare import ArmInfo, Comparison, Contrast, MetricComparison, oriented
 from harness.stats.metrics import metric_specs
-from harness.stats.render import SYNTHETIC_LABEL, Section, contrast_section, num, to_markdown
+from harness.stats.render import (
+    STAND_IN_NOTE,
+    SYNTHETIC_LABEL,
+    Section,
+    contrast_section,
+    to_markdown,
+)
 from harness.store.runs import write_json_atomic
 
 GateStatus = Literal["pass", "fail", "warn", "skip"]
+Outcome = Literal["pass", "fail", "inconclusive", "not measured"]
 
 
 def known_metrics() -> tuple[str, ...]:
     """Metric ids for the current project's rule set (its own rules included)."""
     return tuple(spec.id for spec in metric_specs())
+
+
+def directed_metrics() -> tuple[str, ...]:
+    """Metrics with a better direction: the ones a regression gate can judge."""
+    return tuple(spec.id for spec in metric_specs() if spec.higher_is_better is not None)
 
 
 def _known(patterns: dict[str, float]) -> dict[str, float]:
@@ -40,15 +65,37 @@ def _known(patterns: dict[str, float]) -> dict[str, float]:
     return patterns
 
 
+class RepeatStages(BaseModel):
+    """Repeats per persona at each look of a sequential gate; the last is the cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stages: list[int] = Field(default_factory=lambda: [3, 6, 12], min_length=1)
+    spending: Literal["pocock", "obrien-fleming"] = Field(
+        default="pocock", description="Lan-DeMets alpha-spending function across the looks"
+    )
+    max_cost_usd: float | None = Field(
+        default=None, ge=0, description="stop before a stage once both sides spent this much"
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(v < 1 for v in value) or any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError("stages must be increasing repeat counts >= 1, e.g. [3, 6, 12]")
+        return value
+
+
 class GateConfig(BaseModel):
     """`gates.yaml`. Metric ids: rule:<rule id>, turns:one_question, score:in_band, score:mae,
-    score:mean, score:spread, score:icc2; globs such as `rule:*` allowed in `regression`."""
+    score:mean, score:spread, score:icc (ICC(1,1)), score:icc2 (ICC(A,1)); globs such as
+    `rule:*` allowed in `regression`."""
 
     model_config = ConfigDict(extra="forbid")
 
     regression: dict[str, float] = Field(
         default_factory=dict,
-        description="metric (or glob) -> margin: fail when it regresses beyond the margin",
+        description="metric (or glob) -> margin: fail when a loss beyond the margin is shown",
     )
     floors: dict[str, float] = Field(
         default_factory=dict, description="metric -> the candidate's value must be >= this"
@@ -56,8 +103,15 @@ class GateConfig(BaseModel):
     ceilings: dict[str, float] = Field(
         default_factory=dict, description="metric -> the candidate's value must be <= this"
     )
+    alpha: float = Field(
+        default=0.05, gt=0, lt=0.5, description="family-wise error rate across all the gates"
+    )
     inconclusive: Literal["warn", "fail"] = "warn"
-    n_boot: int = Field(default=2000, ge=200, le=100_000)
+    unmeasured: Literal["fail", "warn"] = Field(
+        default="fail", description="what a floor or ceiling that cannot be measured does"
+    )
+    repeats: RepeatStages = Field(default_factory=RepeatStages)
+    n_boot: int = Field(default=4000, ge=200, le=100_000)
     seed: int = 0
 
     @field_validator("regression", "floors", "ceilings")
@@ -73,14 +127,31 @@ class GateConfig(BaseModel):
                 raise ValueError(f"margin for '{metric}' must be >= 0")
         return value
 
+    @model_validator(mode="after")
+    def _enough_draws(self) -> GateConfig:
+        if self.n_boot * self.alpha / max(self.family_size(), 1) < 2:
+            raise ValueError(
+                f"n_boot {self.n_boot} is too few for bounds one-sided at alpha / "
+                f"{self.family_size()} gates; raise n_boot"
+            )
+        return self
+
     def regression_margins(self) -> dict[str, float]:
-        """Margins for the comparison: every metric a regression gate names."""
+        """Margins for the comparison: every metric with a direction a regression gate names."""
         out: dict[str, float] = {}
-        for metric in known_metrics():
+        for metric in directed_metrics():
             keys = [k for k in self.regression if fnmatch.fnmatchcase(metric, k)]
             if keys:
                 out[metric] = self.regression[max(keys, key=lambda k: (k == metric, len(k)))]
         return out
+
+    def family_size(self) -> int:
+        """How many gates share alpha."""
+        return len(self.regression_margins()) + len(self.floors) + len(self.ceilings)
+
+    def tail(self) -> float:
+        """One-sided level of each decision bound with a single look."""
+        return self.alpha / max(self.family_size(), 1)
 
 
 def load_gate_config(path: str | Path) -> GateConfig:
@@ -93,10 +164,26 @@ class GateResult(BaseModel):
     metric: str
     kind: Literal["no regression", "floor", "ceiling"]
     status: GateStatus
+    outcome: Outcome
     message: str
     value: float | None = None
     threshold: float | None = None
+    interval: tuple[float, float] | None = Field(
+        default=None,
+        description="the interval that decided (oriented difference, or the candidate's value)",
+    )
     verdict: str | None = None
+
+
+class Stopping(BaseModel):
+    """How a sequential gate ran: repeats per look, interviews per side, why it stopped."""
+
+    looks: list[int] = Field(description="repeats per persona at each look taken")
+    planned: list[int]
+    spending: str
+    interviews: dict[str, int] = Field(description="side -> interviews in the last look")
+    reason: Literal["decided", "cap", "budget", "fixed"]
+    method: str
 
 
 class GateReport(BaseModel):
@@ -107,12 +194,22 @@ class GateReport(BaseModel):
     baseline: ArmInfo
     candidate: ArmInfo
     synthetic: bool
+    decided_by: str = Field(default="", description="which interval and level decided")
+    alpha: float = 0.05
     gates: list[GateResult]
+    stopping: Stopping | None = None
     comparison: Comparison
 
     @property
     def failed(self) -> list[GateResult]:
         return [g for g in self.gates if g.status == "fail"]
+
+    @property
+    def decided(self) -> bool:
+        """No gate is inconclusive (or one already failed: more repeats cannot undo it). A gate
+        that cannot be measured counts as answered: more repeats of the same personas rarely
+        make a rule apply that never did."""
+        return bool(self.failed) or all(g.outcome != "inconclusive" for g in self.gates)
 
     def count(self, status: GateStatus) -> int:
         return sum(g.status == status for g in self.gates)
@@ -121,68 +218,101 @@ class GateReport(BaseModel):
         return self.model_dump_json(by_alias=True, indent=2)
 
 
+def _fmt(metric: MetricComparison, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:+.1f} pts" if metric.unit == "share" else f"{value:+.3f}"
+
+
 def _regression_gate(m: MetricComparison, config: GateConfig) -> GateResult:
+    turned = oriented(m)
     gate = GateResult(
         name=f"{m.metric} does not regress beyond {m.margin:g}",
         metric=m.metric,
         kind="no regression",
         status="pass",
+        outcome="pass",
         message="",
         threshold=-m.margin,
-        value=m.difference,
+        value=None if m.difference is None else m.difference * (1 if m.higher_is_better else -1),
+        interval=turned,
         verdict=m.verdict,
     )
-    diff = "-" if m.difference is None else f"{m.difference:+.3f}"
-    ci = f" (90% CI {m.ci90[0]:+.3f} to {m.ci90[1]:+.3f})" if m.ci90 else ""
-    if m.verdict == "not tested":
-        return gate.model_copy(update={"status": "skip", "message": "not measurable in these runs"})
-    if m.verdict == "regressed" and not m.non_inferior:
-        message = f"regressed: difference {diff}{ci}, Holm p {num(m.p_holm, 4)}"
-        return gate.model_copy(update={"status": "fail", "message": message})
-    if m.verdict == "inconclusive":
-        need = m.repeats_needed
-        hint = ""
-        if need is not None:
-            hint = (
-                f"; {need.repeats_per_persona} repeats per persona would settle it"
-                if need.repeats_per_persona
-                else f"; {need.note}"
-            )
-        status: GateStatus = "fail" if config.inconclusive == "fail" else "warn"
-        message = f"inconclusive: difference {diff}{ci}{hint}"
-        return gate.model_copy(update={"status": status, "message": message})
-    message = f"{m.verdict}: difference {diff}{ci}"
-    if m.verdict == "regressed":
-        message += " (significant, but the 90% CI rules out a loss beyond the margin)"
-    return gate.model_copy(update={"message": message})
+    if turned is None:
+        return gate.model_copy(
+            update={
+                "status": "skip",
+                "outcome": "not measured",
+                "message": "not measurable in these runs",
+            }
+        )
+    low, high = turned
+    edge = _fmt(m, -m.margin)
+    shown = f"change {_fmt(m, gate.value)} (better = +), interval [{_fmt(m, low)}, {_fmt(m, high)}]"
+    if high < -m.margin:
+        message = f"fail: loss beyond the margin shown: {shown} lies below {edge}"
+        return gate.model_copy(update={"status": "fail", "outcome": "fail", "message": message})
+    if low >= -m.margin:
+        what = "improved" if low > 0 else "no loss beyond the margin"
+        return gate.model_copy(update={"message": f"pass: {what}: {shown}"})
+    need = m.repeats_needed
+    hint = ""
+    if need is not None:
+        hint = (
+            f"; about {need.repeats_per_persona} repeats per persona would settle it"
+            if need.repeats_per_persona
+            else f"; {need.note}"
+            if need.note
+            else "; repeats alone would not settle it: add personas"
+        )
+    status: GateStatus = "fail" if config.inconclusive == "fail" else "warn"
+    message = f"inconclusive: {shown} straddles {edge}{hint}"
+    return gate.model_copy(update={"status": status, "outcome": "inconclusive", "message": message})
 
 
 def _limit_gate(
-    m: MetricComparison, kind: Literal["floor", "ceiling"], threshold: float
+    m: MetricComparison, kind: Literal["floor", "ceiling"], threshold: float, config: GateConfig
 ) -> GateResult:
     sign = ">=" if kind == "floor" else "<="
     value = m.candidate.value
+    bounds = m.candidate.decision
     gate = GateResult(
         name=f"{m.metric} {sign} {threshold:g}",
         metric=m.metric,
         kind=kind,
-        status="skip",
-        message="not measurable in the candidate run",
+        status="fail" if config.unmeasured == "fail" else "warn",
+        outcome="not measured",
+        message="not measured: the candidate run gives no interval for it",
         threshold=threshold,
         value=value,
+        interval=bounds,
         verdict=m.verdict,
     )
-    if value is None:
+    if value is None or bounds is None:
         return gate
-    ok = value >= threshold if kind == "floor" else value <= threshold
-    message = (
-        f"candidate {value:.3f} (baseline {num(m.baseline.value, 3)}), must be {sign} {threshold:g}"
+    low, high = bounds
+    shown = f"candidate {value:.3f}, interval [{low:.3f}, {high:.3f}], must be {sign} {threshold:g}"
+    ok = low >= threshold if kind == "floor" else high <= threshold
+    bad = high < threshold if kind == "floor" else low > threshold
+    if ok:
+        return gate.model_copy(
+            update={"status": "pass", "outcome": "pass", "message": f"pass: {shown}"}
+        )
+    if bad:
+        return gate.model_copy(
+            update={"status": "fail", "outcome": "fail", "message": f"fail: {shown}"}
+        )
+    status: GateStatus = "fail" if config.inconclusive == "fail" else "warn"
+    return gate.model_copy(
+        update={"status": status, "outcome": "inconclusive", "message": f"inconclusive: {shown}"}
     )
-    return gate.model_copy(update={"status": "pass" if ok else "fail", "message": message})
 
 
-def evaluate_gates(comparison: Comparison, config: GateConfig) -> GateReport:
-    """Apply the gates to a baseline-vs-candidate comparison (exactly one contrast)."""
+def evaluate_gates(
+    comparison: Comparison, config: GateConfig, stopping: Stopping | None = None
+) -> GateReport:
+    """Apply the gates to a baseline-vs-candidate comparison (exactly one contrast) computed at
+    the gates' level (`compare_runs(..., tail=config.tail())`, or a look's share of alpha)."""
     if len(comparison.contrasts) != 1:
         raise InputError(None, "candidate", "the gate compares one candidate with one baseline")
     contrast: Contrast = comparison.contrasts[0]
@@ -190,9 +320,9 @@ def evaluate_gates(comparison: Comparison, config: GateConfig) -> GateReport:
     gates: list[GateResult] = []
     for m in contrast.metrics:
         if m.metric in margins:
-            judged = m.model_copy(update={"margin": margins[m.metric]})
-            judged.verdict, judged.non_inferior = decide(judged)
-            gates.append(_regression_gate(judged, config))
+            gates.append(
+                _regression_gate(m.model_copy(update={"margin": margins[m.metric]}), config)
+            )
     limits: list[tuple[Literal["floor", "ceiling"], dict[str, float]]] = [
         ("floor", config.floors),
         ("ceiling", config.ceilings),
@@ -202,14 +332,23 @@ def evaluate_gates(comparison: Comparison, config: GateConfig) -> GateReport:
             limited = contrast.metric(metric)
             if limited is None:
                 raise InputError(None, f"{kind}s.{metric}", "not in this comparison")
-            gates.append(_limit_gate(limited, kind, threshold))
+            gates.append(_limit_gate(limited, kind, threshold, config))
     arms = {a.arm: a for a in comparison.arms}
+    decided_by = (
+        f"{comparison.settings.decided_by()}; family-wise alpha {config.alpha:g} across "
+        f"{len(gates)} gates (Bonferroni on interval levels)"
+    )
+    if stopping is not None and len(stopping.planned) > 1:
+        decided_by += f"; look {len(stopping.looks)} of {len(stopping.planned)}, {stopping.method}"
     return GateReport(
         passed=not any(g.status == "fail" for g in gates),
         baseline=arms[contrast.baseline],
         candidate=arms[contrast.candidate],
         synthetic=comparison.synthetic,
+        decided_by=decided_by,
+        alpha=config.alpha,
         gates=gates,
+        stopping=stopping,
         comparison=comparison,
     )
 
@@ -229,7 +368,10 @@ def gate_markdown(report: GateReport) -> str:
         f"{report.count('pass')} passed, {report.count('skip')} skipped",
     ]
     if report.synthetic:
-        lines.append(f"**{SYNTHETIC_LABEL}**")
+        lines.append(f"**{SYNTHETIC_LABEL}** {STAND_IN_NOTE}")
+    lines.append(f"Decided by: {report.decided_by}.")
+    if report.stopping is not None:
+        lines.append(stopping_text(report.stopping))
     if report.comparison.drift:
         lines.append(
             "**Compared despite differences outside the prompt:** "
@@ -244,6 +386,21 @@ def gate_markdown(report: GateReport) -> str:
     detail = contrast_section(report.comparison.contrasts[0])
     detail.title = f"Comparison: {detail.title}"
     return to_markdown([summary, detail])
+
+
+def stopping_text(stop: Stopping) -> str:
+    """Interviews per side and why the repeats stopped, in one line."""
+    sides = ", ".join(f"{side} {n}" for side, n in stop.interviews.items())
+    why = {
+        "decided": "every gate decided",
+        "cap": f"the repeat cap ({stop.planned[-1] if stop.planned else '?'}) was reached",
+        "budget": "the budget was spent",
+        "fixed": "fixed runs were given (no further repeats possible)",
+    }[stop.reason]
+    looks = " -> ".join(str(r) for r in stop.looks)
+    return (
+        f"Repeats per persona {looks} (planned {stop.planned}); interviews {sides}; stopped: {why}."
+    )
 
 
 def gate_junit(report: GateReport) -> str:

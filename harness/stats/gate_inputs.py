@@ -39,16 +39,32 @@ def prompt_path_for(ref: str, loaded: LoadedSuite) -> Path | None:
     return None
 
 
-def locate_side(ref: str, *, option: str, suite_path: Path, runs_dir: Path) -> Path | LoadedSuite:
-    """What one side of the gate names, checked without running anything: a run folder, or the
-    gate suite narrowed to the prompt version `ref` names (every file read and validated).
-    `option` (--baseline/--candidate) names the field in errors."""
+def with_repeats(loaded: LoadedSuite, repeats: int | None) -> LoadedSuite:
+    """The suite at another number of repeats per persona (None: as it is)."""
+    if repeats is None:
+        return loaded
+    suite = loaded.suite.model_copy(update={"repeats": repeats})
+    return loaded.model_copy(update={"suite": suite})
+
+
+def side_source(ref: str, *, option: str, suite_path: Path, runs_dir: Path) -> RunData | Path:
+    """One side of the gate: the scored run `ref` names, or the prompt file it names (to be run
+    with the gate suite). `option` (--baseline/--candidate) names the field in errors."""
     try:
         run_dir = find_run_dir(ref, runs_dir)
     except InputError:
         run_dir = None
     if run_dir is not None:
-        return run_dir
+        run = scored_run(run_dir, runs_dir)
+        if len(run.manifest.prompts) != 1:
+            ids = ", ".join(p.id for p in run.manifest.prompts)
+            raise InputError(
+                run_dir,
+                option,
+                f"run has {len(run.manifest.prompts)} prompt versions ({ids}); "
+                "each side of the gate is one prompt version",
+            )
+        return run
     if runs_dir.exists() and not runs_dir.is_dir():
         raise InputError(runs_dir, "--runs-dir", "is a file, not a folder")
     loaded = load_suite(suite_path)
@@ -60,41 +76,24 @@ def locate_side(ref: str, *, option: str, suite_path: Path, runs_dir: Path) -> P
             f"'{ref}' is neither a run (id in {runs_dir}, or a run folder) nor a prompt "
             f"(a file, or an id in {Path(loaded.path).parent / loaded.suite.prompts_dir})",
         )
-    return suite_for_prompt(loaded, prompt_path)
+    # Read and validated now (prompt and suite), so `sdi gate` checks both sides before either
+    # side runs and pays.
+    suite_for_prompt(loaded, prompt_path)
+    return prompt_path
 
 
-def realize_side(
-    located: Path | LoadedSuite,
+def run_prompt(
+    prompt_path: Path,
     *,
-    option: str,
-    runs_dir: Path,
-    progress: ProgressSink | None = None,
-) -> RunData:
-    """A scored run for a located side: the run itself, or a new run of the narrowed suite."""
-    if isinstance(located, Path):
-        run = scored_run(located, runs_dir)
-        if len(run.manifest.prompts) != 1:
-            ids = ", ".join(p.id for p in run.manifest.prompts)
-            raise InputError(
-                located,
-                option,
-                f"run has {len(run.manifest.prompts)} prompt versions ({ids}); "
-                "each side of the gate is one prompt version",
-            )
-        return run
-    new_run = run_suite(located, runs_dir, progress=progress)
-    return scored_run(new_run, runs_dir)
-
-
-def resolve_side(
-    ref: str,
-    *,
-    option: str,
     suite_path: Path,
     runs_dir: Path,
+    repeats: int | None = None,
     progress: ProgressSink | None = None,
 ) -> RunData:
-    """A scored run for one side of the gate: the run `ref` names, or a new run of the gate
-    suite for the prompt version `ref` names."""
-    located = locate_side(ref, option=option, suite_path=suite_path, runs_dir=runs_dir)
-    return realize_side(located, option=option, runs_dir=runs_dir, progress=progress)
+    """A new scored run of the gate suite for one prompt, at `repeats` per persona. Earlier
+    samples of the same persona come from the response cache, so a later stage of a sequential
+    gate pays only for the new samples."""
+    loaded = with_repeats(suite_for_prompt(load_suite(suite_path), prompt_path), repeats)
+    new_run = run_suite(loaded, runs_dir, progress=progress)
+    return scored_run(new_run, runs_dir)
+

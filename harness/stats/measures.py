@@ -1,20 +1,19 @@
 """Small statistical building blocks shared by consistency, comparison and the gate.
 
-Library calls do the statistics (statsmodels `proportion_confint` for Wilson intervals, pingouin
-`intraclass_corr` for ICCs, scipy `mannwhitneyu` for Cliff's delta); this module only shapes
-their inputs and outputs, plus the one vectorised ICC the cluster bootstrap needs.
+Library calls do the statistics where a library has them (statsmodels `proportion_confint` for
+Wilson intervals, scipy `mannwhitneyu` for Cliff's delta, scipy's F distribution for the ICC
+intervals); the ICCs are the ANOVA formulas (Shrout and Fleiss 1979; McGraw and Wong 1996),
+checked against pingouin's `intraclass_corr` in the tests, so pingouin is not a runtime need.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pingouin
 from pydantic import BaseModel, Field
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
@@ -52,6 +51,16 @@ def wilson(count: int, nobs: int, level: float = 0.95) -> Interval:
     return Interval(estimate=count / nobs, low=float(low), high=float(high), level=level)
 
 
+def wilson_clustered(count: float, nobs: float, deff: float, level: float = 0.95) -> Interval:
+    """Wilson interval for a share of clustered units: on the effective sample size nobs / deff
+    (Kish's design effect), so repeats of one persona are not counted as independent."""
+    if nobs <= 0:
+        return Interval(estimate=None, level=level)
+    scale = 1.0 / max(deff, 1.0)
+    low, high = proportion_confint(count * scale, nobs * scale, alpha=1 - level, method="wilson")
+    return Interval(estimate=count / nobs, low=float(low), high=float(high), level=level)
+
+
 def pass_hat_k(passes: int, n: int, k: int) -> float:
     """tau-bench's unbiased pass^k for one persona: the chance that k repeats drawn without
     replacement from its n all pass, C(c,k)/C(n,k). Defined for 1 <= k <= n."""
@@ -62,19 +71,30 @@ def pass_hat_k(passes: int, n: int, k: int) -> float:
 
 class PassHatK(BaseModel):
     k: int
-    value: float = Field(description="pass^k averaged over the personas with at least k repeats")
-    personas: int = Field(description="personas with at least k applicable repeats")
+    value: float = Field(description="pass^k averaged over the curve's fixed set of personas")
+    personas: int = Field(description="personas in the curve's set (the same at every k)")
 
 
 def pass_hat_k_curve(counts: Iterable[tuple[int, int]]) -> list[PassHatK]:
-    """pass^k for k = 1..max n, averaged over personas given as (passes, applicable repeats)."""
+    """pass^k for k = 1..K over ONE set of personas, given as (passes, applicable repeats).
+
+    Averaging each k over the personas that happen to have k repeats would change the set with
+    k, and the curve could rise. K keeps the most persona-repeats (K times the personas with at
+    least K), as the balanced ICC table does; the set is the personas with at least K."""
     pairs = [(c, n) for c, n in counts if n > 0]
-    top = max((n for _, n in pairs), default=0)
-    curve = []
-    for k in range(1, top + 1):
-        values = [pass_hat_k(c, n, k) for c, n in pairs if n >= k]
-        curve.append(PassHatK(k=k, value=float(np.mean(values)), personas=len(values)))
-    return curve
+    if not pairs:
+        return []
+    sizes = {n for _, n in pairs}
+    top = max(sizes, key=lambda k: (k * sum(n >= k for _, n in pairs), k))
+    chosen = [(c, n) for c, n in pairs if n >= top]
+    return [
+        PassHatK(
+            k=k,
+            value=float(np.mean([pass_hat_k(c, n, k) for c, n in chosen])),
+            personas=len(chosen),
+        )
+        for k in range(1, top + 1)
+    ]
 
 
 def cliffs_delta(a: Iterable[float], b: Iterable[float]) -> tuple[float | None, float | None]:
@@ -165,40 +185,101 @@ class IccResult(BaseModel):
     raters: int
 
 
-def icc(table: BalancedTable) -> IccResult:
-    """ICC(1,1) and ICC(2,1) = ICC(A,1) (two-way, absolute agreement, single rating) with 95%
-    CIs from pingouin; personas are targets, repeats raters. None when too small to compute."""
+@dataclass(frozen=True)
+class _MeanSquares:
+    n: int
+    k: int
+    msb: np.float64  # between personas
+    msw: np.float64  # within personas (one-way)
+    msj: np.float64  # between repeat numbers (two-way)
+    mse: np.float64  # residual (two-way)
+
+
+def _mean_squares(x: np.ndarray) -> _MeanSquares:
+    n, k = x.shape
+    grand = x.mean()
+    rows, cols = x.mean(axis=1), x.mean(axis=0)
+    ss_rows = k * float(((rows - grand) ** 2).sum())
+    ss_cols = n * float(((cols - grand) ** 2).sum())
+    ss_total = float(((x - grand) ** 2).sum())
+    ss_err = ss_total - ss_rows - ss_cols
+    # numpy floats, so a table without variance gives nan, not ZeroDivisionError
+    return _MeanSquares(
+        n=n,
+        k=k,
+        msb=np.float64(ss_rows / (n - 1)),
+        msw=np.float64((ss_total - ss_rows) / (n * (k - 1))),
+        msj=np.float64(ss_cols / (k - 1)),
+        mse=np.float64(max(ss_err, 0.0) / ((n - 1) * (k - 1))),
+    )
+
+
+def _icc1(ms: _MeanSquares, level: float) -> Interval:
+    """ICC(1,1), one-way random effects, with the exact F interval (Shrout and Fleiss 1979)."""
+    n, k = ms.n, ms.k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = (ms.msb - ms.msw) / (ms.msb + (k - 1) * ms.msw)
+        f_obs = ms.msb / ms.msw
+        q = 1 - (1 - level) / 2
+        f_low = f_obs / stats.f.ppf(q, n - 1, n * (k - 1))
+        f_high = f_obs * stats.f.ppf(q, n * (k - 1), n - 1)
+        low = (f_low - 1) / (f_low + k - 1)
+        high = (f_high - 1) / (f_high + k - 1)
+    return Interval(estimate=finite(est), low=finite(low), high=finite(high), level=level)
+
+
+def _icc_a1(ms: _MeanSquares, level: float) -> Interval:
+    """ICC(A,1), two-way random effects, absolute agreement, with McGraw and Wong's (1996)
+    approximate F interval (Satterthwaite degrees of freedom)."""
+    n, k = ms.n, ms.k
+    msb, mse, msj = ms.msb, ms.mse, ms.msj
+    q = 1 - (1 - level) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+        fj = msj / mse
+        df_e = (n - 1) * (k - 1)
+        vn = df_e * (k * est * fj + n * (1 + (k - 1) * est) - k * est) ** 2
+        vd = (n - 1) * k**2 * est**2 * fj**2 + (n * (1 + (k - 1) * est) - k * est) ** 2
+        v = vn / vd
+        f_u = stats.f.ppf(q, n - 1, v)
+        f_l = stats.f.ppf(q, v, n - 1)
+        low = n * (msb - f_u * mse) / (f_u * (k * msj + (k * n - k - n) * mse) + n * msb)
+        high = n * (f_l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f_l * msb)
+    return Interval(estimate=finite(est), low=finite(low), high=finite(high), level=level)
+
+
+def icc(table: BalancedTable, level: float = 0.95) -> IccResult:
+    """ICC(1,1) (one-way: repeats are exchangeable, the model that fits them; the primary figure)
+    and ICC(A,1) (two-way, absolute agreement, single rating, repeat number as a rater) from
+    the ANOVA mean squares, each with its F-based interval; personas are targets. None when
+    too small to compute (fewer than 2 personas or 2 repeats, or under 5 values)."""
     n, k = table.matrix.shape
-    if n < 2 or k < 2 or n * k < 5:  # pingouin's ANOVA needs at least 5 values
+    if n < 2 or k < 2 or n * k < 5:
         return IccResult(
             icc1=Interval(estimate=None), icc2=Interval(estimate=None), targets=n, raters=k
         )
-    long = pd.DataFrame(
-        [(p, r, table.matrix[i, r]) for i, p in enumerate(table.personas) for r in range(k)],
-        columns=["persona", "repeat", "score"],
-    )
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        out = pingouin.intraclass_corr(long, targets="persona", raters="repeat", ratings="score")
-    rows = out.set_index("Type")
+    ms = _mean_squares(np.asarray(table.matrix, float))
+    return IccResult(icc1=_icc1(ms, level), icc2=_icc_a1(ms, level), targets=n, raters=k)
 
-    def pick(*names: str) -> Interval:
-        # pingouin >= 0.7 labels rows "ICC(1,1)", "ICC(A,1)"; earlier versions "ICC1", "ICC2"
-        name = next(n for n in names if n in rows.index)
-        value = finite(rows.at[name, "ICC"])
-        low, high = rows.at[name, "CI95"]
-        return Interval(estimate=value, low=finite(low), high=finite(high))
 
-    return IccResult(
-        icc1=pick("ICC(1,1)", "ICC1"), icc2=pick("ICC(A,1)", "ICC2"), targets=n, raters=k
-    )
+def icc1_many(matrices: np.ndarray) -> np.ndarray:
+    """ICC(1,1) of many personas x repeats tables at once, shape (..., n, k) -> (...)."""
+    x = np.asarray(matrices, float)
+    n, k = x.shape[-2], x.shape[-1]
+    rows = x.mean(axis=-1, keepdims=True)
+    grand = x.mean(axis=(-2, -1), keepdims=True)
+    msb = k * ((rows - grand) ** 2).sum(axis=(-2, -1)) / (n - 1)
+    msw = ((x - rows) ** 2).sum(axis=(-2, -1)) / (n * (k - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result: np.ndarray = (msb - msw) / (msb + (k - 1) * msw)
+    return result
 
 
 def icc2_many(matrices: np.ndarray) -> np.ndarray:
     """ICC(A,1) of many personas x repeats tables at once, shape (..., n, k) -> (...).
 
-    The same two-way ANOVA mean squares pingouin uses (checked against it in the tests),
-    vectorised because the cluster bootstrap needs thousands of them."""
+    The same two-way ANOVA mean squares as `icc`, vectorised because the cluster bootstrap
+    needs thousands of them."""
     x = np.asarray(matrices, float)
     n, k = x.shape[-2], x.shape[-1]
     grand = x.mean(axis=(-2, -1), keepdims=True)

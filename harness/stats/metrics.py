@@ -6,7 +6,8 @@ broken it. `one_question` also gets a per-turn measure, `turns:one_question`: tu
 several questions per interview turn, so an edit that makes multi-question turns rarer but not
 absent still shows. Score metrics: the share of scores inside the persona's band, the mean
 distance to the band, the mean score (no better direction: a shift is reported, not judged),
-the within-persona SD, and ICC(A,1).
+the within-persona SD, ICC(1,1) (repeats are exchangeable: the primary reliability figure) and
+ICC(A,1) beside it.
 
 Every metric but the ICC is a ratio of per-persona sums (numerator / denominator), so the
 cluster bootstrap over personas resamples those sums.
@@ -18,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from harness.stats.tables import rule_column
@@ -63,6 +63,7 @@ def metric_specs(rule_ids: Sequence[str] | None = None) -> list[MetricSpec]:
         MetricSpec("score:mae", "mean distance of the score to the band", "mean", False, "points"),
         MetricSpec("score:mean", "mean score", "mean", None, "points"),
         MetricSpec("score:spread", "within-persona SD of the score", "spread", False, "points"),
+        MetricSpec("score:icc", "score ICC(1,1) across repeats", "icc", True, "ICC"),
         MetricSpec("score:icc2", "score ICC(A,1) across repeats", "icc", True, "ICC"),
     ]
 
@@ -105,10 +106,3 @@ def persona_sums(spec: MetricSpec, table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"num": ss, "den": grouped.count() - 1})
     outcomes = interview_outcomes(spec, table)
     return outcomes.groupby("persona")[["num", "den"]].sum()
-
-
-def ratio_value(spec: MetricSpec, num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """The metric from summed numerators and denominators (sqrt for the pooled SD)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    return np.sqrt(value) if spec.kind == "spread" else value

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from harness.stats.compare import Comparison, Contrast, MetricComparison
+from harness.stats.compare import Comparison, Contrast, MetricComparison, decision_text
 from harness.stats.consistency import ConsistencyReport, VersionConsistency
 from harness.stats.measures import Interval
 from harness.stats.power import MetricPlan, RatePlan
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 SYNTHETIC_LABEL = "SYNTHETIC backend: offline stand-in, not model output"
+STAND_IN_NOTE = (
+    "Verdicts on the synthetic stand-in test the harness, not the prompt: it reads phrases in "
+    "the prompt, not their meaning (a reworded rule reads as deleted; a contrary instruction "
+    "that keeps the phrase is missed)."
+)
 
 
 @dataclass
@@ -232,9 +237,9 @@ def _version_sections(v: VersionConsistency) -> list[Section]:
     agreement = Section(
         f"{tag}: agreement across repeats (personas = targets, repeats = raters)",
         lines=[
-            f"ICC(A,1) two-way, absolute agreement, single rating: {interval(a.icc2)}  "
-            f"-> {a.icc_band}",
-            f"ICC(1,1) one-way: {interval(a.icc1)}  ({a.targets} personas x {a.raters} repeats)",
+            f"ICC(1,1) one-way (repeats are exchangeable), single rating: {interval(a.icc1)}  "
+            f"-> {a.icc_band}  ({a.targets} personas x {a.raters} repeats)",
+            f"ICC(A,1) two-way, absolute agreement, single rating: {interval(a.icc2)}",
             f"Krippendorff's alpha (interval): {num(a.krippendorff_alpha, 3)}  -> {a.alpha_band}",
         ],
         notes=[a.balanced_note] if a.balanced_note else [],
@@ -337,9 +342,12 @@ def contrast_section(c: Contrast) -> Section:
             notes.append(f"{m.metric}: {extras}")
         if m.repeats_needed and m.repeats_needed.note:
             notes.append(f"{m.metric}: {m.repeats_needed.note}")
+    tail = next((m.tail for m in c.metrics if m.tail is not None), None)
+    decided = f"verdicts from {decision_text(tail)}, " if tail is not None else ""
     notes.append(
-        "difference = candidate - baseline with a 95% cluster-bootstrap interval over personas; "
-        "p(Holm) corrected across all metrics; 'no change' = 90% interval inside ±margin"
+        "difference = candidate - baseline with a 95% studentized cluster-bootstrap interval "
+        f"over personas; {decided}Bonferroni across metrics: improved/regressed = the interval "
+        "excludes 0, 'no change' = inside ±margin; p and p(Holm) for reference only"
     )
     return Section(
         f"{c.candidate} vs {c.baseline}",
@@ -388,7 +396,7 @@ def contrast_section(c: Contrast) -> Section:
 
 
 def comparison_sections(comparison: Comparison) -> list[Section]:
-    lines = [SYNTHETIC_LABEL] if comparison.synthetic else []
+    lines = [SYNTHETIC_LABEL, STAND_IN_NOTE] if comparison.synthetic else []
     if comparison.drift:
         lines.append(
             "WARNING: compared despite differences outside the prompt (--allow-drift): "

@@ -5,6 +5,7 @@ Every response it gives is marked `synthetic=True`, and so is every run that use
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 from harness.backends.base import BackendFatalError, ModelRequest, ModelResponse, Usage
@@ -17,13 +18,31 @@ def _approx_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+def stream_seed(request: ModelRequest) -> int:
+    """The random stream of one call: the interview's identity (persona, sample, suite seed), the
+    role and the turn (how many messages it sees), never the prompt text. So two interviews never
+    share a stream, the same interview under two prompt versions draws the same numbers turn by
+    turn (common random numbers), and an edit changes only what the stand-in reads."""
+    identity = [
+        request.role,
+        request.model,
+        request.persona_id,
+        request.sample_index,
+        request.seed,
+        len(request.messages),
+    ]
+    digest = hashlib.sha256(repr(identity).encode("utf-8")).hexdigest()
+    return int(digest[:16], 16)
+
+
 class SyntheticBackend:
-    """Seeded from the whole request, so a call is reproducible and repeats differ by sample."""
+    """Seeded from the interview's identity and the turn (`stream_seed`), so a call is
+    reproducible, repeats differ by sample, and personas differ by id."""
 
     name = SYNTHETIC
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        rng = random.Random(int(request.cache_key(self.name)[:16], 16))
+        rng = random.Random(stream_seed(request))
         if request.role == "interviewer":
             text = interviewer.respond(request.system, request.messages, rng)
         elif request.role == "candidate":
