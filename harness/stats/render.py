@@ -277,7 +277,9 @@ def _version_sections(v: VersionConsistency) -> list[Section]:
         ],
         notes=[
             "pass^k = C(c,k)/C(n,k) per persona (c passes of n applicable repeats), averaged over "
-            "personas with at least k; a fall with k means the rule is kept unreliably"
+            "one fixed set of personas per curve (those with at least K applicable repeats, K "
+            "chosen to keep the most persona-repeats); a fall with k means the rule is kept "
+            "unreliably"
         ],
     )
     var = v.variance
