@@ -18,7 +18,7 @@ import pytest
 from harness.contracts import RULE_IDS
 from harness.label.select import build_queue
 from harness.label.session import LabelGiven, LabelSession, quote
-from harness.report.browser import CHROMIUM, launch
+from harness.report.browser import CHROMIUM
 from harness.scoring.golden import GoldenCase
 from harness.scoring.labels import load_reference, read_label_lines
 from harness.store.rundata import load_run
@@ -35,14 +35,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a de
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_ID = "label-run"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from harness.config.suites import load_suite
 from harness.project import BUILTIN_ROOT
-from harness.report.browser import CHROMIUM, READY, launch, report_url
+from harness.report.browser import CHROMIUM, READY, report_url
 from harness.report.build import write_report
 from harness.report.data import ReportData, gather
 from harness.report.demo import scored, two_version_suite
@@ -48,14 +48,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a de
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "reports" / "test-report-browser.png"  # git-ignored
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
