@@ -16,31 +16,24 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.main import app
-from harness.config.suites import load_suite
 from harness.contracts import RULE_IDS, RuleResult, ScoreRecord, Transcript
 from harness.project import BUILTIN_ROOT
 from harness.scoring.labels import ITEMS, LabelLine, PartialLabels, Selection
 from harness.scoring.run_labels import label_set_agreement, run_labels
 from harness.scoring.runs import scored_run
-from harness.simulate.progress import QuietProgress
-from harness.simulate.runner import run_suite
 from harness.stats.compare import Comparison
 from harness.store.rundata import RunData
 from harness.store.runs import append_jsonl
+from tests.test_stats_cli import smoke_runs  # noqa: F401 (the module's two smoke runs)
 
-REPO = Path(__file__).resolve().parent.parent
 HOSTILE = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunData, RunData]:
-    """Two scored smoke runs of v1 that differ only in the suite seed."""
-    folder = tmp_path_factory.mktemp("runs")
-    loaded = load_suite(REPO / "suites" / "smoke.yaml")
-    first = run_suite(loaded, folder, progress=QuietProgress())
-    other = loaded.model_copy(update={"suite": loaded.suite.model_copy(update={"seed": 99})})
-    second = run_suite(other, folder, progress=QuietProgress())
+def runs(smoke_runs: tuple[Path, Path, Path]) -> tuple[Path, RunData, RunData]:  # noqa: F811
+    """Two smoke runs of v1 that differ only in the suite seed, scored."""
+    folder, first, second = smoke_runs
     return folder, scored_run(first.name, folder), scored_run(second.name, folder)
 
 

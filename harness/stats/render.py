@@ -397,9 +397,10 @@ def contrast_section(c: Contrast) -> Section:
         section.headers.append("scorer vs labels")
         for row, m in zip(section.rows, c.metrics, strict=True):
             row.append(m.scorer_agreement.short() if m.scorer_agreement else "-")
+        source = next(m.scorer_agreement.labels for m in c.metrics if m.scorer_agreement)
         section.notes.append(
-            "scorer vs labels: Cohen's kappa [95%] of the rule's scorer against the label set "
-            f"{next(m.scorer_agreement.labels for m in c.metrics if m.scorer_agreement)}"
+            f"scorer vs labels: Cohen's kappa [95%] of the rule's scorer against {source} "
+            "(- where undefined: one verdict throughout)"
         )
     return section
 
