@@ -50,6 +50,16 @@ def report(
         bool, typer.Option("--allow-drift", help="Compare runs that differ outside the prompt.")
     ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="A label set (labels/NAME.jsonl from `sdi label`) or golden folder: add the "
+            "runs' scorers against the labels of their interviews (precision, recall, F1, "
+            "kappa with 95% intervals) and the disagreement gallery. Labels of interviews not "
+            "in the runs are ignored.",
+        ),
+    ] = None,
     index: Annotated[
         bool,
         typer.Option(
@@ -87,7 +97,12 @@ def report(
     gate_path = gates if gates is not None else current_project().locate(DEFAULT_GATES)
     gate_config = None if no_gates or gate_path is None else load_gate_config(gate_path)
     data = report_data(
-        runs, runs_dir=runs_dir, gate_config=gate_config, allow_drift=allow_drift, title=title
+        runs,
+        runs_dir=runs_dir,
+        gate_config=gate_config,
+        allow_drift=allow_drift,
+        title=title,
+        labels=labels,
     )
     text = render(data, fmt.value)
     if out is None and fmt is Format.md:
@@ -96,6 +111,11 @@ def report(
     path = write_report(text, out or Path("reports") / f"{data.runs[0].run_id}.{fmt.value}")
     label = " (SYNTHETIC backend: offline stand-in, not model output)" if data.synthetic else ""
     typer.echo(f"report: {path}{label}")
+    if data.labels is not None:
+        typer.echo(
+            f"labels: {data.labels.matched} of {data.labels.labelled} labelled interview(s) "
+            f"in these runs; {len(data.labels.gallery)} disagreement(s) in the report"
+        )
     next_step(f"open {path}")
 
 

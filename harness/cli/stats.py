@@ -19,6 +19,7 @@ from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
+    from harness.scoring.run_labels import ScorerAgreement
     from harness.stats.gate import GateConfig, GateReport
     from harness.stats.render import Section
     from harness.store.rundata import RunData
@@ -33,6 +34,15 @@ class Format(StrEnum):
 
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--labels",
+        help="A label set (labels/NAME.jsonl from `sdi label`) or golden folder of this model's "
+        "transcripts: show beside each rule how far its scorer agreed with the labels "
+        "(Cohen's kappa, 95% interval, n).",
+    ),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or md.")]
 
 
@@ -40,6 +50,15 @@ def _scored(ref: str, runs_dir: Path) -> RunData:
     from harness.scoring.runs import scored_run
 
     return scored_run(ref, runs_dir)
+
+
+def _label_agreement(labels: Path | None) -> dict[str, ScorerAgreement] | None:
+    """Each rule's scorer against the label set, read (and checked) before any run starts."""
+    if labels is None:
+        return None
+    from harness.scoring.run_labels import label_set_agreement
+
+    return label_set_agreement(labels)
 
 
 def _parse_margins(items: list[str]) -> dict[str, float]:
@@ -119,6 +138,7 @@ def compare(
     config: Annotated[
         Path, typer.Option("--config", help="Gates YAML for --until-decided.")
     ] = Path("gates.yaml"),
+    labels: LabelsOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """What improved, what regressed and what cannot be told apart yet, per rule and for
@@ -126,6 +146,7 @@ def compare(
     from harness.stats.compare import compare_runs
     from harness.stats.render import Section, comparison_sections
 
+    agreement = _label_agreement(labels)
     if until_decided:
         from harness.stats.gate import load_gate_config, stopping_text
 
@@ -135,6 +156,10 @@ def compare(
             load_gate_config(config), runs[0], runs[1], suite=suite, runs_dir=runs_dir,
             quiet=fmt is Format.json, allow_drift=allow_drift,
         )  # fmt: skip
+        if agreement is not None:
+            from harness.stats.gate import with_label_agreement
+
+            report = with_label_agreement(report, agreement)
         stop = report.stopping
         sections = comparison_sections(report.comparison)
         sections.append(
@@ -148,6 +173,10 @@ def compare(
     margins = _parse_margins(margin or [])
     data = [_scored(ref, runs_dir) for ref in runs]
     result = compare_runs(data, allow_drift=allow_drift, margins=margins, n_boot=n_boot, seed=seed)
+    if agreement is not None:
+        from harness.scoring.run_labels import with_scorer_agreement
+
+        result = with_scorer_agreement(result, agreement)
     _emit(result.to_json(), comparison_sections(result), fmt)
     if fmt is not Format.json:
         next_step(f"sdi report {' '.join(runs)}")
@@ -305,6 +334,7 @@ def gate(
         bool,
         typer.Option("--dry-run", help="Print what each side's run would call and cost; run none."),
     ] = False,
+    labels: LabelsOpt = None,
 ) -> None:
     """Fail a prompt edit that makes things worse: exit 0 when no gate fails, 1 when one
     does, 2 on bad input. For prompt versions, repeats run in stages (gates.yaml `repeats`)
@@ -323,17 +353,22 @@ def gate(
     gates = load_gate_config(current_project().locate(config) or config)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out", "is a file; give a folder for the gate reports")
+    agreement = _label_agreement(labels)
     report = _sequential_report(
         gates, baseline, candidate, suite=suite, runs_dir=runs_dir, quiet=quiet,
         allow_drift=allow_drift,
     )  # fmt: skip
+    if agreement is not None:
+        from harness.stats.gate import with_label_agreement
+
+        report = with_label_agreement(report, agreement)
     paths = write_gate_outputs(report, out)
     label = " [SYNTHETIC backend]" if report.synthetic else ""
     colours = {"fail": "red", "warn": "yellow", "pass": "green"}
     colour = False if os.environ.get("NO_COLOR") else None  # None: only on a terminal
     for g in report.gates:
         status = typer.style(f"{g.status.upper():<5}", fg=colours.get(g.status), bold=True)
-        typer.echo(f"{status} {g.name}: {g.message}", color=colour)
+        typer.echo(f"{status} {g.name}: {g.message_with_agreement()}", color=colour)
     verdict = typer.style(
         f"gate {'passed' if report.passed else 'FAILED'}", fg="green" if report.passed else "red"
     )

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from harness.errors import InputError
-from harness.report.data import ReportData, from_file, gather
+from harness.report.data import ReportData, from_file, gather, labels_section
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
+from harness.scoring.run_labels import run_labels
 from harness.scoring.runs import scored_run, scores_current
 from harness.stats.gate import GateConfig
 from harness.store.rundata import RunData, load_run
@@ -24,17 +25,21 @@ def report_data(
     gate_config: GateConfig | None = None,
     allow_drift: bool = False,
     title: str | None = None,
+    labels: Path | None = None,
 ) -> ReportData:
     """Load each run (scoring it first when its scores are missing or stale) and gather the
     report's figures. Runs are held without their turns; the text is streamed from each run's
-    file into the packed chunks, so a long run's report needs a fraction of its size."""
-    return gather(
-        [_without_turns(ref, runs_dir) for ref in refs],
-        gate_config=gate_config,
-        allow_drift=allow_drift,
-        title=title,
-        texts=from_file,
+    file into the packed chunks, so a long run's report needs a fraction of its size. With
+    `labels` (a label set or golden folder), the runs' scorers are validated against the labels
+    of the runs' own interviews, with the disagreement gallery."""
+    runs = [_without_turns(ref, runs_dir) for ref in refs]
+    data = gather(
+        runs, gate_config=gate_config, allow_drift=allow_drift, title=title, texts=from_file
     )
+    if labels is None:
+        return data
+    section = labels_section(run_labels(labels, runs))
+    return data.model_copy(update={"labels": section})
 
 
 def _without_turns(ref: str, runs_dir: Path) -> RunData:

@@ -7,6 +7,7 @@ score counts, token sums) and labels every prompt version the way the statistics
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -26,7 +27,9 @@ from harness.contracts import (
 )
 from harness.errors import InputError
 from harness.report.pack import Packer, turns_entry
+from harness.scoring.gallery import GalleryItem, gallery_items
 from harness.scoring.rubrics import load_rubrics
+from harness.scoring.run_labels import RunLabels
 from harness.stats.compare import ArmValue, Comparison, compare_runs
 from harness.stats.consistency import VersionConsistency, consistency_report
 from harness.stats.gate import GateConfig, GateReport, evaluate_gates
@@ -154,6 +157,43 @@ class ContrastChanges(BaseModel):
         return next((c for c in self.cells if c.rule == rule and c.persona == persona), None)
 
 
+class LabelsSection(BaseModel):
+    """`sdi report --labels`: the run's scorers against people's labels of its interviews."""
+
+    source: str
+    labeller: str | None
+    labelled: int = Field(description="complete transcripts in the label set")
+    matched: int = Field(description="of them, interviews in these runs (the rest are ignored)")
+    weighted: bool
+    headers: list[str]
+    rows: list[list[str]] = Field(description="per rule: precision, recall, F1, kappa [95%]")
+    final_score: str
+    gallery: list[GalleryItem] = Field(description="every (interview, rule) in disagreement")
+
+
+def labels_section(labels: RunLabels) -> LabelsSection:
+    from harness.scoring.validate import agreement_table
+
+    reference, validation = labels.report.reference, labels.validation
+    table = agreement_table(validation).reset_index()
+    s = validation.final_score
+    low, high = s.exact_interval
+    interval = "" if math.isnan(low) else f" [{low:.2f}, {high:.2f}]"
+    return LabelsSection(
+        source=str(reference.source),
+        labeller=reference.labeller,
+        labelled=labels.labelled,
+        matched=labels.matched,
+        weighted=validation.weighted,
+        headers=[str(h) for h in table.columns],
+        rows=[[str(v) for v in row] for row in table.itertuples(index=False)],
+        final_score=f"{s.exact}/{s.cases} final scores exact{interval}",
+        gallery=gallery_items(
+            reference.cases, [(validation.scorer, labels.report.deterministic_records, None)]
+        ),
+    )
+
+
 class ReportData(BaseModel):
     title: str
     generated_at: str
@@ -179,6 +219,7 @@ class ReportData(BaseModel):
     headline_notes: list[str] = Field(
         default_factory=list, description="why a comparison or the gates are missing"
     )
+    labels: LabelsSection | None = Field(default=None, description="with --labels only")
 
     def adherence_point(self, rule: str, arm: str) -> AdherencePoint | None:
         return next((p for p in self.adherence if p.rule == rule and p.arm == arm), None)

@@ -30,6 +30,8 @@ from pydantic import BaseModel, Field
 from harness.report import charts
 from harness.report.data import CHANGE_KINDS, InterviewView, ReportData
 from harness.report.pack import compact, iter_chunk_entries
+from harness.scoring.gallery import gallery_html
+from harness.scoring.run_labels import rule_of
 from harness.stats.compare import Contrast, MetricComparison
 from harness.stats.measures import Interval
 from harness.stats.render import contrast_section, interval, num, pct, pval
@@ -139,12 +141,6 @@ def verdict_counts(contrast: Contrast) -> list[tuple[str, int]]:
 VERDICT_ORDER = ("regressed", "improved", "changed", "no change", "inconclusive", "not tested")
 
 
-def rule_of(metric: str) -> str | None:
-    """The rule a metric id is about (`rule:x` and `turns:x`), for links to its violations."""
-    kind, _, rule = metric.partition(":")
-    return rule if kind in ("rule", "turns") and rule else None
-
-
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -165,6 +161,7 @@ def environment() -> jinja2.Environment:
         contrast_table=contrast_table,
         verdict_counts=verdict_counts,
         rule_of=rule_of,
+        gallery_html=gallery_html,
     )
     return env
 

@@ -121,6 +121,22 @@ def _usage(data: ReportData) -> Section:
     )
 
 
+def _labels(data: ReportData) -> Section | None:
+    lab = data.labels
+    if lab is None:
+        return None
+    return Section(
+        "Scorers against people's labels",
+        lines=[
+            f"{md_text(lab.source)}: {lab.matched} of {lab.labelled} labelled interview(s) in "
+            f"these runs; {md_text(lab.final_score)}; {len(lab.gallery)} disagreement(s), shown "
+            "in the HTML report"
+        ],
+        headers=lab.headers,
+        rows=[[md_text(c) for c in row] for row in lab.rows],
+    )
+
+
 def render_markdown(data: ReportData) -> str:
     parts = [to_markdown([_header(data)])]
     if data.gates is not None:
@@ -128,6 +144,8 @@ def render_markdown(data: ReportData) -> str:
     elif data.comparison is not None:
         parts.append(to_markdown(comparison_sections(data.comparison)))
     parts += [
-        to_markdown([s], level=3) for s in (_adherence(data), _consistency(data), _usage(data))
+        to_markdown([s], level=3)
+        for s in (_adherence(data), _consistency(data), _usage(data), _labels(data))
+        if s is not None
     ]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)

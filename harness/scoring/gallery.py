@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from harness.contracts import RuleResult, ScoreRecord
 from harness.scoring.golden import GoldenCase
@@ -61,19 +63,22 @@ def _verdict(who: str, result: RuleResult, label: RuleResult | None) -> Verdict:
     return Verdict(who, result.verdict, list(result.turns), list(result.evidence), reason, agrees)
 
 
-def _made_by(record: ScoreRecord, rule: str, judged: bool) -> bool:
+def _made_by(record: ScoreRecord, rule: str, judged: bool | None) -> bool:
     """Whether this record's verdict on the rule is the scorer's own: the judge's records keep
-    deterministic verdicts where the judge was not asked (or failed)."""
+    deterministic verdicts where the judge was not asked (or failed). `judged` None: a run's
+    own records, every verdict whoever gave it."""
+    if judged is None:
+        return True
     who = getattr(record, "scorers", {}).get(rule, DETERMINISTIC)
     return who != DETERMINISTIC if judged else who == DETERMINISTIC
 
 
 def gallery_items(
-    cases: Sequence[GoldenCase], scored: Sequence[tuple[str, Sequence[ScoreRecord], bool]]
+    cases: Sequence[GoldenCase], scored: Sequence[tuple[str, Sequence[ScoreRecord], bool | None]]
 ) -> list[GalleryItem]:
     """One item per (case, rule) where at least one scorer disagrees with the label (verdict,
     or turns of a fail); every scorer's verdict is shown, agreeing or not. `scored`: (name,
-    records in case order, whether they are the judge's)."""
+    records in case order, whether they are the judge's; None for a run's mixed records)."""
     items: list[GalleryItem] = []
     for i, case in enumerate(cases):
         for rule, label in case.labels.rules.items():
@@ -114,20 +119,39 @@ def gallery_items(
     return items
 
 
-def render_gallery(report: ValidationReport) -> str:
-    scored: list[tuple[str, Sequence[ScoreRecord], bool]] = [
+def report_items(report: ValidationReport) -> list[GalleryItem]:
+    """The gallery of a validation: the deterministic scorers', and the judge's beside them."""
+    scored: list[tuple[str, Sequence[ScoreRecord], bool | None]] = [
         (report.deterministic.scorer, report.deterministic_records, False)
     ]
     if report.judged is not None and report.judged_records is not None:
         scored.append((report.judged.scorer, report.judged_records, True))
-    items = gallery_items(report.reference.cases, scored)
-    env = jinja2.Environment(
+    return gallery_items(report.reference.cases, scored)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("harness.scoring", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    return env.get_template("gallery.html.j2").render(
-        items=items, source=str(report.reference.source), cases=len(report.reference.cases)
+
+
+def gallery_html(items: Sequence[GalleryItem]) -> Markup:
+    """The items alone, escaped, for a page that has its own head (the HTML report)."""
+    return Markup(_environment().get_template("gallery_items.html.j2").render(items=items))
+
+
+def render_gallery(report: ValidationReport) -> str:
+    return (
+        _environment()
+        .get_template("gallery.html.j2")
+        .render(
+            items=report_items(report),
+            source=str(report.reference.source),
+            cases=len(report.reference.cases),
+        )
     )
 
 

@@ -101,6 +101,7 @@ class Reference:
     labeller: str | None = None
     others: dict[str, dict[str, GoldenCase]] = field(default_factory=dict)
     partial: int = 0
+    runs: list[str | None] = field(default_factory=list)  # per case, its run (when recorded)
 
     @property
     def weighted(self) -> bool:
@@ -155,6 +156,7 @@ def load_reference(path: Path, labeller: str | None = None) -> Reference:
         labeller=primary,
         others=others,
         partial=len(mine) - len(done),
+        runs=[line.selection.run for line in done],
     )
 
 

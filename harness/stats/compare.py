@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from statsmodels.stats.multitest import multipletests
 
 from harness.errors import InputError
+from harness.scoring.run_labels import ScorerAgreement
 from harness.stats.intervals import (
     ClusterSums,
     Studentized,
@@ -122,6 +123,9 @@ class MetricComparison(BaseModel):
     )
     extra: dict[str, float | None] = Field(default_factory=dict)
     repeats_needed: RepeatsNeeded | None = None
+    scorer_agreement: ScorerAgreement | None = Field(
+        default=None, description="the rule's scorer against a label set (--labels), if named"
+    )
 
 
 class Contrast(BaseModel):

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.config.yamlio import read_yaml_model
 from harness.errors import InputError
+from harness.scoring.run_labels import ScorerAgreement, with_scorer_agreement
 from harness.stats.compare import ArmInfo, Comparison, Contrast, MetricComparison, oriented
 from harness.stats.metrics import metric_specs
 from harness.stats.render import (
@@ -173,6 +174,13 @@ class GateResult(BaseModel):
         description="the interval that decided (oriented difference, or the candidate's value)",
     )
     verdict: str | None = None
+    scorer_agreement: ScorerAgreement | None = Field(
+        default=None, description="the rule's scorer against a label set (--labels), if named"
+    )
+
+    def message_with_agreement(self) -> str:
+        extra = self.scorer_agreement
+        return self.message if extra is None else f"{self.message} ({extra.text()})"
 
 
 class Stopping(BaseModel):
@@ -237,6 +245,7 @@ def _regression_gate(m: MetricComparison, config: GateConfig) -> GateResult:
         value=None if m.difference is None else m.difference * (1 if m.higher_is_better else -1),
         interval=turned,
         verdict=m.verdict,
+        scorer_agreement=m.scorer_agreement,
     )
     if turned is None:
         return gate.model_copy(
@@ -287,6 +296,7 @@ def _limit_gate(
         value=value,
         interval=bounds,
         verdict=m.verdict,
+        scorer_agreement=m.scorer_agreement,
     )
     if value is None or bounds is None:
         return gate
@@ -353,6 +363,17 @@ def evaluate_gates(
     )
 
 
+def with_label_agreement(report: GateReport, agreement: dict[str, ScorerAgreement]) -> GateReport:
+    """The report with each rule's gate, and the comparison under it, carrying how far that
+    rule's scorer agreed with people (`sdi gate --labels`)."""
+    comparison = with_scorer_agreement(report.comparison, agreement)
+    by_metric = {m.metric: m.scorer_agreement for c in comparison.contrasts for m in c.metrics}
+    gates = [
+        g.model_copy(update={"scorer_agreement": by_metric.get(g.metric)}) for g in report.gates
+    ]
+    return report.model_copy(update={"comparison": comparison, "gates": gates})
+
+
 # --- writers --------------------------------------------------------------------------------
 
 ICON: dict[GateStatus, str] = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️"}
@@ -381,7 +402,7 @@ def gate_markdown(report: GateReport) -> str:
         f"{ICON['pass'] if report.passed else ICON['fail']} Prompt gate {verdict}",
         lines=lines,
         headers=["", "gate", "result"],
-        rows=[[ICON[g.status], g.name, g.message] for g in report.gates],
+        rows=[[ICON[g.status], g.name, g.message_with_agreement()] for g in report.gates],
     )
     detail = contrast_section(report.comparison.contrasts[0])
     detail.title = f"Comparison: {detail.title}"

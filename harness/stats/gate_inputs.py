@@ -96,4 +96,3 @@ def run_prompt(
     loaded = with_repeats(suite_for_prompt(load_suite(suite_path), prompt_path), repeats)
     new_run = run_suite(loaded, runs_dir, progress=progress)
     return scored_run(new_run, runs_dir)
-

@@ -351,7 +351,7 @@ def contrast_section(c: Contrast) -> Section:
         f"over personas; {decided}Bonferroni across metrics: improved/regressed = the interval "
         "excludes 0, 'no change' = inside ±margin; p and p(Holm) for reference only"
     )
-    return Section(
+    section = Section(
         f"{c.candidate} vs {c.baseline}",
         lines=[
             f"{design}; {c.personas} personas, {c.matched_interviews} matched interviews per "
@@ -395,6 +395,16 @@ def contrast_section(c: Contrast) -> Section:
         ],
         notes=notes,
     )
+    if any(m.scorer_agreement is not None for m in c.metrics):
+        section.headers.append("scorer vs labels")
+        for row, m in zip(section.rows, c.metrics, strict=True):
+            row.append(m.scorer_agreement.short() if m.scorer_agreement else "-")
+        source = next(m.scorer_agreement.labels for m in c.metrics if m.scorer_agreement)
+        section.notes.append(
+            f"scorer vs labels: Cohen's kappa [95%] of the rule's scorer against {source} "
+            "(- where undefined: one verdict throughout)"
+        )
+    return section
 
 
 def comparison_sections(comparison: Comparison) -> list[Section]:
