@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, next_step
+from harness.cli.common import RunsDir, cli_errors, next_step
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 
@@ -27,9 +27,7 @@ def ci(
     config: Annotated[
         str, typer.Option("--config", help="Gates YAML, read from the base commit.")
     ] = "gates.yaml",
-    runs_dir: Annotated[
-        Path, typer.Option("--runs-dir", help="Where runs and the cache live.")
-    ] = DEFAULT_RUNS_DIR,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     out: Annotated[
         Path, typer.Option("--out", help="comment.md, ci.junit.xml, ci.json, HTML reports.")
     ] = Path("reports/ci"),

@@ -5,11 +5,17 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
 from harness.errors import InputError, scrub_secrets
+
+# Every command that reads or writes runs takes the same option.
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Where runs and the response cache live.")
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors
+from harness.cli.common import RunsDir, cli_errors
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 LABEL_HELP = "\n\n".join(
@@ -44,9 +44,7 @@ def label(
     labels_dir: Annotated[Path, typer.Option("--labels-dir", help="Where label sets live.")] = Path(
         "labels"
     ),
-    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs live.")] = (
-        DEFAULT_RUNS_DIR
-    ),
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 0,
 ) -> None:
     """Label run transcripts in the browser (see LABEL_HELP, the command's help)."""

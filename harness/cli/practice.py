@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.common import cli_errors
+from harness.cli.common import RunsDir, cli_errors
 from harness.project import BUILTIN_ROOT
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -161,9 +161,7 @@ def practice(
     level: Annotated[
         str, typer.Option("--level", help="Your level, recorded with the session.")
     ] = "unstated",
-    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs live.")] = (
-        DEFAULT_RUNS_DIR
-    ),
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     show_history: Annotated[
         bool, typer.Option("--history", help="Show past sessions instead of starting one.")
     ] = False,

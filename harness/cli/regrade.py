@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import RunsDir, cli_errors, fail
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 
@@ -18,9 +17,7 @@ def regrade(
     samples: Annotated[
         int, typer.Option("--samples", "-k", min=1, help="Regrades per transcript.")
     ] = 5,
-    runs_dir: Annotated[
-        Path, typer.Option("--runs-dir", help="Where runs and the cache live.")
-    ] = DEFAULT_RUNS_DIR,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     concurrency: Annotated[
         int | None,
         typer.Option("--concurrency", min=1, help="Parallel calls (default: the run's suite)."),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail, next_step
+from harness.cli.common import RunsDir, cli_errors, fail, next_step
 from harness.store.runs import DEFAULT_RUNS_DIR
 
 DEFAULT_GATES = Path("gates.yaml")
@@ -34,9 +34,7 @@ def report(
         ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="html or md.")] = Format.html,
-    runs_dir: Annotated[
-        Path, typer.Option("--runs-dir", help="Where runs and the cache live.")
-    ] = DEFAULT_RUNS_DIR,
+    runs_dir: RunsDir = DEFAULT_RUNS_DIR,
     gates: Annotated[
         Path | None,
         typer.Option(

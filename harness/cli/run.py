@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors, fail
+from harness.cli.common import RunsDir, cli_errors, fail
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
-RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 EXIT_UNFINISHED = 3  # partial (some interviews failed) or stopped by the run budget: resumable
 RESUMABLE = frozenset({"interrupted", "partial", "budget", "failed"})
 runs_app = typer.Typer(help="List and inspect runs in the store.", no_args_is_help=True)

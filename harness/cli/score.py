@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from harness.cli.batching import BatchFlag, BatchPoll, batch_options
-from harness.cli.common import cli_errors, next_step
+from harness.cli.common import RunsDir, cli_errors, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -67,9 +67,6 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-RunsDir = Annotated[
-    Path, typer.Option("--runs-dir", help="Where runs (and the judge's cache) live.")
-]
 JudgeOpt = Annotated[
     str,
     typer.Option(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.common import cli_errors, fail, next_step
+from harness.cli.common import RunsDir, cli_errors, fail, next_step
 from harness.errors import InputError
 from harness.store.runs import DEFAULT_RUNS_DIR
 
@@ -33,7 +33,6 @@ class Format(StrEnum):
     md = "md"
 
 
-RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where runs and the cache live.")]
 LabelsOpt = Annotated[
     Path | None,
     typer.Option(
