@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from harness.project import BUILTIN_ROOT
+from tests.loopback import LoopbackServer, running_loopback
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -119,3 +120,27 @@ def browser() -> Iterator[Browser]:
         b = launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture
+def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
+    """A loopback Messages-API server, with the SDK pointed at it and a fake key set."""
+    with running_loopback(monkeypatch) as server:
+        yield server
+
+
+def anthropic_project(
+    root: Path, model: str, *, concurrency: int, limits: dict | None = None
+) -> Path:
+    """One scripted persona, 3 repeats, the interviewer on the anthropic backend (the loopback
+    server in tests); returns the suite path."""
+    return write_project(
+        root,
+        repeats=3,
+        personas=[SCRIPTED_PERSONA],
+        extra_suite={
+            "concurrency": concurrency,
+            "interviewer": {"backend": "anthropic", "model": model, "max_tokens": 300},
+            "limits": limits or {},
+        },
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,7 @@ from harness.simulate.progress import QuietProgress
 from harness.simulate.runner import run_suite
 from harness.store.runs import TRANSCRIPTS, read_manifest
 from tests.conftest import SCRIPTED_PERSONA, write_project
-from tests.loopback import FAKE_API_KEY, LoopbackServer, error, junk, message, running_loopback
-
-
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
-
+from tests.loopback import FAKE_API_KEY, LoopbackServer, error, junk, message
 
 MODEL = "claude-sonnet-4-6"
 SYSTEM = "You are a demanding system-design interviewer."

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,8 @@ from harness.cli.main import app
 from harness.contracts import load_transcripts
 from harness.store.failures import read_failures
 from harness.store.runs import read_manifest
-from tests.conftest import SCRIPTED_PERSONA, write_project
-from tests.loopback import Body, LoopbackServer, Reply, error, interviewer_reply, running_loopback
+from tests.conftest import anthropic_project
+from tests.loopback import Body, LoopbackServer, Reply, error, interviewer_reply
 
 runner = CliRunner()
 MODEL = "claude-haiku-4-5"
@@ -38,29 +37,11 @@ class FailOnce:
         return interviewer_reply(body)
 
 
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
-
-
-def _project(root: Path) -> Path:
-    return write_project(
-        root,
-        repeats=3,
-        personas=[SCRIPTED_PERSONA],
-        extra_suite={
-            "concurrency": 1,
-            "interviewer": {"backend": "anthropic", "model": MODEL, "max_tokens": 300},
-        },
-    )
-
-
 def test_one_failed_call_fails_one_interview_and_resume_pays_only_for_the_rest(
     loopback: LoopbackServer, tmp_path: Path
 ) -> None:
     loopback.responder = FailOnce()
-    suite, runs = _project(tmp_path / "p"), tmp_path / "runs"
+    suite, runs = anthropic_project(tmp_path / "p", MODEL, concurrency=1), tmp_path / "runs"
     result = runner.invoke(app, ["run", str(suite), "--runs-dir", str(runs), "-q"])
     assert result.exit_code == 3, result.output
     run_dir = Path(result.stdout.strip().splitlines()[-1])
@@ -105,7 +86,7 @@ def test_fatal_errors_still_stop_the_run_with_one_line(
     loopback: LoopbackServer, tmp_path: Path, reply: Reply, needle: str
 ) -> None:
     loopback.enqueue(reply)
-    suite, runs = _project(tmp_path / "p"), tmp_path / "runs"
+    suite, runs = anthropic_project(tmp_path / "p", MODEL, concurrency=1), tmp_path / "runs"
     result = runner.invoke(app, ["run", str(suite), "--runs-dir", str(runs), "-q"])
     assert result.exit_code == 1
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from harness.scoring.judge import (
 )
 from harness.scoring.rubrics import Rubric
 from harness.scoring.score import score_transcript, with_judge_verdicts
-from tests.loopback import LoopbackServer, message, running_loopback
+from tests.loopback import LoopbackServer, message
 
 MODEL = "claude-sonnet-4-6"
 INJECTION = (
@@ -149,12 +148,6 @@ def rubrics(tmp_path: Path) -> Path:
     for rule in JUDGED_RULES:
         (folder / f"{rule}.yaml").write_text(yaml.safe_dump(_rubric(rule)))
     return folder
-
-
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
 
 
 def _judge(rubrics: Path, tmp_path: Path) -> Any:

@@ -4,7 +4,6 @@ cap checked before a call, all through the real SDK against the loopback server.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from harness.simulate.runner import fingerprint
 from harness.store.failures import read_failures
 from harness.store.ledger import read_ledger
 from harness.store.runs import read_manifest
-from tests.conftest import SCRIPTED_PERSONA, write_project
-from tests.loopback import LoopbackServer, error, hang, message, running_loopback
+from tests.conftest import anthropic_project
+from tests.loopback import LoopbackServer, error, hang, message
 
 runner = CliRunner()
 MODEL = "claude-sonnet-4-6"
@@ -32,12 +31,6 @@ REQUEST = ModelRequest(
     messages=[ChatMessage(role="user", content="Hi.")],
     max_tokens=50,
 )
-
-
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
 
 
 async def test_a_hung_attempt_times_out_and_is_retried(loopback: LoopbackServer) -> None:
@@ -69,16 +62,7 @@ async def test_retry_after_is_obeyed_only_up_to_the_cap(loopback: LoopbackServer
 
 
 def _project(root: Path, **limits: object) -> Path:
-    return write_project(
-        root,
-        repeats=3,
-        personas=[SCRIPTED_PERSONA],
-        extra_suite={
-            "concurrency": 2,
-            "interviewer": {"backend": "anthropic", "model": MODEL, "max_tokens": 300},
-            "limits": limits,
-        },
-    )
+    return anthropic_project(root, MODEL, concurrency=2, limits=limits)
 
 
 def _run(suite: Path, runs: Path, *extra: str) -> tuple[int, Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from harness.simulate.runner import run_suite
 from harness.store.rundata import REGRADES, RegradeRecord, load_run
 from harness.store.runs import TRANSCRIPTS
 from tests.conftest import SCRIPTED_PERSONA, write_project
-from tests.loopback import LoopbackServer, running_loopback
+from tests.loopback import LoopbackServer
 
 K = 3
 
@@ -141,12 +140,6 @@ def test_unknown_run_is_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["regrade", "nope", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "no run 'nope'" in result.stderr
-
-
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
 
 
 def test_regrade_on_anthropic_goes_through_the_sdk_and_the_cache(

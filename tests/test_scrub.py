@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from markdown_it import MarkdownIt
 
@@ -13,7 +11,7 @@ from harness.cli.common import fail
 from harness.errors import scrub_secret
 from harness.report.markdown import md_text
 from harness.stats.render import Section, to_markdown
-from tests.loopback import FAKE_API_KEY, LoopbackServer, error, running_loopback
+from tests.loopback import FAKE_API_KEY, LoopbackServer, error
 
 KEY = "sk-ant-api03-abcdefghijklmnop"
 
@@ -40,12 +38,6 @@ def test_cli_errors_scrub_keys_from_the_environment(
     fail(f"server said: key {KEY[:10]} or tok-1234567 rejected")
     err = capsys.readouterr().err
     assert KEY[:8] not in err and "tok-1234" not in err and err.count("***") == 2
-
-
-@pytest.fixture
-def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    with running_loopback(monkeypatch) as server:
-        yield server
 
 
 async def test_an_echoed_key_prefix_from_the_api_is_scrubbed(loopback: LoopbackServer) -> None:
